@@ -1,0 +1,12 @@
+# Single-task full fine-tuning of Swin-S on human_parts (one of the four
+# single-task models whose results are the Δm references).
+_base_ = [
+    '../_base_/models/multitask_swin-s.py',
+    '../_base_/datasets/pascal_context_mt.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
+]
+tasks = ('human_parts', )
+model = dict(decode_heads=dict(_delete_=True, human_parts={{_base_.head}}))
+train_dataloader = dict(dataset=dict(tasks=tasks))
+val_dataloader = dict(dataset=dict(tasks=tasks))
+test_dataloader = val_dataloader

@@ -1,0 +1,12 @@
+# Single-task full fine-tuning of Swin-B on sal (one of the four
+# single-task models whose results are the Δm references).
+_base_ = [
+    '../_base_/models/multitask_swin-b.py',
+    '../_base_/datasets/pascal_context_mt.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
+]
+tasks = ('sal', )
+model = dict(decode_heads=dict(_delete_=True, sal={{_base_.head}}))
+train_dataloader = dict(dataset=dict(tasks=tasks))
+val_dataloader = dict(dataset=dict(tasks=tasks))
+test_dataloader = val_dataloader

@@ -1,0 +1,60 @@
+"""Packing a multi-task sample into model inputs and a data sample."""
+from typing import Sequence
+
+import numpy as np
+import torch
+from mmcv.transforms import BaseTransform
+from mmengine.structures import PixelData
+from mmseg.registry import TRANSFORMS
+
+from ...structures import NORMALS, MultiTaskDataSample, task_of_gt_key
+
+
+@TRANSFORMS.register_module()
+class PackMultiTaskInputs(BaseTransform):
+    """Pack the image and every ``gt_<task>`` map for the model.
+
+    Output: ``inputs`` (``uint8 (3, H, W)`` tensor) and ``data_samples``, a
+    :class:`~mmpoly.structures.MultiTaskDataSample` whose ``gt_<task>`` fields
+    hold ``(1, H, W)`` int64 class maps or ``(3, H, W)`` float32 normals.
+
+    Args:
+        meta_keys: Keys copied into the sample's meta information.
+    """
+
+    def __init__(self,
+                 meta_keys: Sequence[str] = (
+                     'img_path', 'img_id', 'ori_shape', 'img_shape',
+                     'pad_shape', 'scale_factor', 'flip', 'flip_direction',
+                     'tasks')) -> None:
+        self.meta_keys = tuple(meta_keys)
+
+    def transform(self, results: dict) -> dict:
+        packed = {}
+        img = results['img']
+        if img.ndim < 3:
+            img = img[..., None]
+        packed['inputs'] = torch.from_numpy(
+            np.ascontiguousarray(img.transpose(2, 0, 1)))
+
+        sample = MultiTaskDataSample()
+        for key in results.get('seg_fields', []):
+            spec = task_of_gt_key(key)
+            if spec is None or results.get(key) is None:
+                continue
+            arr = results[key]
+            if spec.kind == NORMALS:
+                data = torch.from_numpy(
+                    np.ascontiguousarray(arr.transpose(2, 0, 1),
+                                         dtype=np.float32))
+            else:
+                data = torch.from_numpy(arr[None].astype(np.int64))
+            sample.set_field(PixelData(data=data), key)
+        sample.set_metainfo(
+            {k: results[k]
+             for k in self.meta_keys if k in results})
+        packed['data_samples'] = sample
+        return packed
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(meta_keys={self.meta_keys})'

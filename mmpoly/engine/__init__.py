@@ -1,0 +1,4 @@
+from .checkpoint_loading import (checkpoint_safe_globals,
+                                 load_local_checkpoint)
+
+__all__ = ['load_local_checkpoint', 'checkpoint_safe_globals']

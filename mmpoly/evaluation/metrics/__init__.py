@@ -1,0 +1,3 @@
+from .multitask_metric import MultiTaskMetric
+
+__all__ = ['MultiTaskMetric']

@@ -1,0 +1,37 @@
+"""The interface between a multi-task segmentor and its backbone."""
+from abc import ABCMeta, abstractmethod
+from typing import Dict, Sequence, Tuple
+
+import torch
+from mmengine.model import BaseModule
+
+Features = Tuple[torch.Tensor, ...]
+
+
+class TaskConditionedBackbone(BaseModule, metaclass=ABCMeta):
+    """A backbone whose features may depend on the task.
+
+    A plain backbone (``forward(x) -> tuple``) is run once and its features
+    are shared by every task. A task-conditioned backbone instead answers
+    :meth:`forward_tasks` with one feature tuple per task, and says through
+    :attr:`shares_pass` whether it needs one pass per task.
+    """
+
+    @property
+    @abstractmethod
+    def shares_pass(self) -> bool:
+        """True when nothing before the outputs depends on the task, so a
+        single pass serves all tasks."""
+
+    @abstractmethod
+    def forward_tasks(self, inputs: torch.Tensor,
+                      tasks: Sequence[str]) -> Dict[str, Features]:
+        """Features of ``inputs`` for each task.
+
+        Args:
+            inputs: ``(N, 3, H, W)`` images.
+            tasks: Tasks to compute features for.
+
+        Returns:
+            Task name -> tuple of stage features ``(N, C_s, H_s, W_s)``.
+        """

@@ -1,0 +1,278 @@
+"""A segmentor with one backbone and one decode head per task."""
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+from mmengine.optim import OptimWrapper
+from mmengine.structures import PixelData
+from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.models.utils import resize
+from mmseg.registry import MODELS
+
+from ...structures import NORMALS, MultiTaskDataSample, check_tasks, get_task_spec
+from ..backbones.feature_channels import feature_channels
+from ..backbones.task_conditioned import Features, TaskConditionedBackbone
+
+_FLIP_AXES = dict(horizontal=(0, ), vertical=(1, ), diagonal=(0, 1))
+_FLIP_DIMS = dict(horizontal=(2, ), vertical=(1, ), diagonal=(1, 2))
+
+
+@MODELS.register_module()
+class MultiTaskSegmentor(BaseSegmentor):
+    """Multi-task dense prediction: one backbone, one decode head per task.
+
+    The backbone is called through :meth:`extract_feat`, which returns
+    features per task: a plain backbone runs once and its features are
+    shared; a :class:`TaskConditionedBackbone` computes them per task (or
+    once, when it :attr:`~TaskConditionedBackbone.shares_pass`).
+
+    When the backbone needs one pass per task, :meth:`train_step` runs each
+    task's forward and backward in turn (gradients accumulate, the optimiser
+    steps once), so only one task's graph is alive at a time. The gradients
+    equal those of the summed loss.
+
+    Args:
+        backbone: Backbone config.
+        decode_heads: Task name -> head config (``task`` is filled in).
+        loss_weights: Task name -> weight of its losses. Defaults to the
+            reference protocol's (semseg 1, human parts 2, saliency 5,
+            normals 10).
+        train_cfg: ``per_task_backward`` (default True) turns the
+            per-task forward/backward on or off.
+        test_cfg: Passed to the heads (``mode='whole'``).
+        data_preprocessor: Preprocessor config.
+        init_cfg: Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 decode_heads: Dict[str, dict],
+                 loss_weights: Optional[Dict[str, float]] = None,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.tasks = check_tasks(list(decode_heads), 'decode_heads')
+        self.backbone = self._build_backbone(backbone)
+        channels = feature_channels(self.backbone)
+        self.decode_heads = nn.ModuleDict()
+        for task, head_cfg in decode_heads.items():
+            head_cfg = dict(head_cfg)
+            if head_cfg.setdefault('task', task) != task:
+                raise ValueError(f'decode_heads[{task!r}] has task='
+                                 f'{head_cfg["task"]!r}')
+            if channels is not None:
+                head_cfg.setdefault('in_channels', channels)
+            self.decode_heads[task] = MODELS.build(head_cfg)
+        if loss_weights is None:
+            loss_weights = {t: get_task_spec(t).loss_weight for t in self.tasks}
+        missing = [t for t in self.tasks if t not in loss_weights]
+        extra = [t for t in loss_weights if t not in self.tasks]
+        if missing or extra:
+            raise ValueError(f'loss_weights must give exactly the tasks '
+                             f'{list(self.tasks)}; missing {missing}, '
+                             f'unknown {extra}')
+        self.loss_weights = {t: float(loss_weights[t]) for t in self.tasks}
+        self.train_cfg = dict(train_cfg or {})
+        self.test_cfg = dict(test_cfg or dict(mode='whole'))
+        self.align_corners = False
+
+    def _build_backbone(self, cfg: dict) -> nn.Module:
+        """Build the backbone; task-conditioned ones get the task list."""
+        cfg = dict(cfg)
+        cls = cfg.get('type')
+        if isinstance(cls, str):
+            cls = MODELS.get(cls)
+        if isinstance(cls, type) and issubclass(cls,
+                                                TaskConditionedBackbone):
+            given = cfg.setdefault('tasks', self.tasks)
+            if tuple(given) != self.tasks:
+                raise ValueError(
+                    f'backbone tasks {list(given)} differ from the decode '
+                    f'heads\' tasks {list(self.tasks)}')
+        return MODELS.build(cfg)
+
+    # ------------------------------------------------------------ features
+    @property
+    def per_task_pass(self) -> bool:
+        """Whether the backbone runs once per task."""
+        return isinstance(self.backbone, TaskConditionedBackbone) and \
+            not self.backbone.shares_pass
+
+    def extract_feat(self,
+                     inputs: torch.Tensor,
+                     tasks: Optional[Sequence[str]] = None
+                     ) -> Dict[str, Features]:
+        """Backbone features for each task (see class docstring)."""
+        tasks = self.tasks if tasks is None else tuple(tasks)
+        if isinstance(self.backbone, TaskConditionedBackbone):
+            return self.backbone.forward_tasks(inputs, tasks)
+        feats = self.backbone(inputs)
+        return {t: feats for t in tasks}
+
+    def encode_decode(self, inputs: torch.Tensor,
+                      batch_img_metas: List[dict]) -> Dict[str, torch.Tensor]:
+        """Logits of every task at the padded input size."""
+        feats = self.extract_feat(inputs)
+        return {
+            t: self.decode_heads[t].predict(feats[t], batch_img_metas,
+                                            self.test_cfg)
+            for t in self.tasks
+        }
+
+    # -------------------------------------------------------------- modes
+    def forward(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor',
+                tasks: Optional[Sequence[str]] = None):
+        """MMEngine's entry point; ``tasks`` restricts ``loss`` to a subset."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples, tasks)
+        return super().forward(inputs, data_samples, mode)
+
+    def loss(self,
+             inputs: torch.Tensor,
+             data_samples: list,
+             tasks: Optional[Sequence[str]] = None
+             ) -> Dict[str, torch.Tensor]:
+        """Weighted losses of ``tasks`` (all by default), keys
+        ``<task>.<loss name>``."""
+        tasks = self.tasks if tasks is None else tuple(tasks)
+        feats = self.extract_feat(inputs, tasks)
+        losses = {}
+        for task in tasks:
+            head_losses = self.decode_heads[task].loss(
+                feats[task], data_samples, self.train_cfg)
+            weight = self.loss_weights[task]
+            for name, value in head_losses.items():
+                if 'loss' in name:
+                    value = value * weight
+                losses[f'{task}.{name}'] = value
+        return losses
+
+    def predict(self,
+                inputs: torch.Tensor,
+                data_samples: Optional[list] = None) -> list:
+        """Predictions of every task at each image's original size."""
+        if data_samples is not None:
+            metas = [s.metainfo for s in data_samples]
+        else:
+            shape = tuple(inputs.shape[2:])
+            metas = [
+                dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
+                     padding_size=[0, 0, 0, 0])
+            ] * inputs.shape[0]
+        logits = self.encode_decode(inputs, metas)
+        return self.postprocess_result(logits, data_samples)
+
+    def _forward(self,
+                 inputs: torch.Tensor,
+                 data_samples: Optional[list] = None
+                 ) -> Dict[str, torch.Tensor]:
+        """Raw head outputs per task (no post-processing)."""
+        feats = self.extract_feat(inputs)
+        return {t: self.decode_heads[t].forward(feats[t]) for t in self.tasks}
+
+    def postprocess_result(self, seg_logits: Dict[str, torch.Tensor],
+                           data_samples: Optional[list] = None) -> list:
+        """Undo padding, flip and resize; set ``pred_<task>`` per sample.
+
+        Args:
+            seg_logits: Task -> ``(N, C, H_pad, W_pad)`` logits.
+            data_samples: Samples with meta information, or None.
+
+        Returns:
+            The samples with ``pred_<task>`` (see
+            :class:`~mmpoly.structures.MultiTaskDataSample`).
+        """
+        num = next(iter(seg_logits.values())).shape[0]
+        if data_samples is None:
+            data_samples = [MultiTaskDataSample() for _ in range(num)]
+            metas = [None] * num
+        else:
+            metas = [s.metainfo for s in data_samples]
+        for task, logits in seg_logits.items():
+            head = self.decode_heads[task]
+            is_normals = get_task_spec(task).kind == NORMALS
+            for i in range(num):
+                x = logits[i]
+                meta = metas[i]
+                if meta is not None:
+                    x = self._restore_geometry(x, meta, is_normals)
+                data_samples[i].set_field(
+                    PixelData(data=head.activate(x)),
+                    get_task_spec(task).pred_key)
+        return data_samples
+
+    def _restore_geometry(self, x: torch.Tensor, meta: dict,
+                          is_normals: bool) -> torch.Tensor:
+        left, right, top, bottom = meta.get('padding_size', (0, 0, 0, 0))
+        h, w = x.shape[-2:]
+        x = x[:, top:h - bottom, left:w - right]
+        if meta.get('flip', False):
+            direction = meta.get('flip_direction', 'horizontal')
+            x = x.flip(dims=_FLIP_DIMS[direction])
+            if is_normals:
+                x = x.clone()
+                for axis in _FLIP_AXES[direction]:
+                    x[axis] = -x[axis]
+        return resize(
+            x[None],
+            size=tuple(meta['ori_shape'][:2]),
+            mode='bilinear',
+            align_corners=self.align_corners,
+            warning=False)[0]
+
+    # ------------------------------------------------------------ training
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        """One optimisation step; per-task backward when it saves memory.
+
+        With a shared backbone pass this is MMEngine's standard step. With one
+        pass per task, each task's loss is back-propagated right after its
+        forward (intermediate tasks outside the optimiser wrapper's step
+        counting, the last through ``update_params``), so peak memory is that
+        of one task's graph.
+        """
+        if not (self.per_task_pass
+                and self.train_cfg.get('per_task_backward', True)):
+            return super().train_step(data, optim_wrapper)
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+        log_vars = {}
+        for k, task in enumerate(self.tasks):
+            with optim_wrapper.optim_context(self):
+                losses = self.loss(data['inputs'], data['data_samples'],
+                                   tasks=(task, ))
+            loss, task_vars = self.parse_losses(losses)
+            self._accumulate_log_vars(log_vars, task_vars)
+            if k < len(self.tasks) - 1:
+                backward_without_step(optim_wrapper, loss)
+            else:
+                optim_wrapper.update_params(loss)
+        return log_vars
+
+    @staticmethod
+    def _accumulate_log_vars(total: dict, new: dict) -> None:
+        for key, value in new.items():
+            total[key] = total[key] + value if key in total else value
+
+
+def backward_without_step(optim_wrapper: OptimWrapper,
+                          loss: torch.Tensor) -> None:
+    """Back-propagate ``loss`` into the gradients without an optimiser step.
+
+    Uses the wrapper's loss scaling for gradient accumulation and, under
+    mixed precision, its loss scaler; it does not count as a micro-step, so
+    the wrapper's accumulation logic sees one ``update_params`` per
+    iteration.
+    """
+    loss = optim_wrapper.scale_loss(loss)
+    scaler = getattr(optim_wrapper, 'loss_scaler', None)
+    if scaler is not None:
+        loss = scaler.scale(loss)
+    loss.backward()
+

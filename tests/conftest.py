@@ -1,0 +1,28 @@
+"""Shared fixtures: registries and a small generated data set."""
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.registry import init_default_scope
+
+import mmpoly  # noqa: F401  (registers everything)
+from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TASKS = ('semseg', 'human_parts', 'sal', 'normals')
+
+torch.set_num_threads(2)
+
+
+@pytest.fixture(autouse=True)
+def _mmseg_scope():
+    init_default_scope('mmseg')
+
+
+@pytest.fixture(scope='session')
+def toy_root(tmp_path_factory):
+    """A small toy PASCAL-Context MT data set (8 train, 4 val, 64 px)."""
+    root = str(tmp_path_factory.mktemp('toy_pascal_mt'))
+    generate_toy_pascal_mt(root, num_train=8, num_val=4, size=64, seed=0,
+                           overwrite=True)
+    return root

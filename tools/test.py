@@ -1,0 +1,104 @@
+"""Evaluate a checkpoint; optionally write predictions and metrics.json.
+
+Example:
+    python tools/test.py configs/polyhistor_swin-t.py work_dirs/x/iter_40000.pth \
+        --out results/polyhistor_swin-t
+writes results/polyhistor_swin-t/<task>/<img_id>.png in the data set's own
+formats (index PNGs for semseg and human parts, 8-bit probability PNGs for
+saliency, RGB-encoded normals like normals_distill) and
+results/polyhistor_swin-t/metrics.json.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.dist import is_main_process
+from mmengine.runner import Runner
+
+import mmpoly  # noqa: F401  (registers mmpoly's modules)
+from mmpoly.utils import adapt_dist_backend, check_data_roots, find_config
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a multi-task model')
+    parser.add_argument('config', help='config file (or its short name)')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where logs go')
+    parser.add_argument(
+        '--out',
+        help='directory for predictions (<task>/<img_id>.png) and '
+        'metrics.json')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def set_output_dir(evaluator_cfg, out_dir: str) -> None:
+    """Point every MultiTaskMetric of the evaluator config at ``out_dir``."""
+    cfgs = evaluator_cfg if isinstance(evaluator_cfg, list) else [
+        evaluator_cfg
+    ]
+    found = False
+    for cfg in cfgs:
+        if cfg.get('type') == 'MultiTaskMetric':
+            cfg['output_dir'] = out_dir
+            found = True
+    if not found:
+        raise ValueError('--out needs a MultiTaskMetric in test_evaluator')
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(find_config(args.config))
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if not osp.isfile(args.checkpoint):
+        sys.exit(f'error: checkpoint {args.checkpoint} not found')
+    cfg.load_from = args.checkpoint
+    if args.out:
+        set_output_dir(cfg.test_evaluator, args.out)
+    adapt_dist_backend(cfg)
+    try:
+        check_data_roots(cfg, ('test', ))
+    except FileNotFoundError as e:
+        sys.exit(f'error: {e}')
+
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    if args.out and is_main_process():
+        os.makedirs(args.out, exist_ok=True)
+        path = osp.join(args.out, 'metrics.json')
+        with open(path, 'w') as f:
+            json.dump(
+                dict(
+                    config=args.config,
+                    checkpoint=args.checkpoint,
+                    metrics={k: float(v)
+                             for k, v in metrics.items()}),
+                f,
+                indent=2)
+        print(f'metrics written to {path}')
+
+
+if __name__ == '__main__':
+    main()
