@@ -19,7 +19,8 @@ from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
-from mmpoly.utils import adapt_dist_backend, check_data_roots, find_config
+from mmpoly.utils import (adapt_dist_backend, check_data_roots, find_config,
+                          finish_distributed)
 
 
 def parse_args():
@@ -98,6 +99,7 @@ def main():
                 f,
                 indent=2)
         print(f'metrics written to {path}')
+    finish_distributed()
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
-from mmpoly.utils import adapt_dist_backend, check_data_roots, find_config
+from mmpoly.utils import (adapt_dist_backend, check_data_roots, find_config,
+                          finish_distributed)
 
 
 def parse_args():
@@ -73,6 +74,7 @@ def main():
 
     runner = Runner.from_cfg(cfg)
     runner.train()
+    finish_distributed()
 
 
 if __name__ == '__main__':

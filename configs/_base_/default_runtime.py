@@ -15,3 +15,5 @@ log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None
 resume = False
+# DDP wrapper that keeps per-task backward (and runs on CPU with gloo)
+model_wrapper_cfg = dict(type='MultiTaskDDP')

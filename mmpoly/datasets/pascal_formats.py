@@ -58,12 +58,15 @@ def _loadmat(path: str, backend_args: Optional[dict] = None) -> dict:
         raise DataFormatError(f'cannot read MATLAB file {path}: {e}') from e
 
 
-def check_shape(arr: np.ndarray, shape: Tuple[int, int], path: str) -> None:
-    """Raise if the label map's size differs from the image's."""
+def check_shape(arr: np.ndarray,
+                shape: Tuple[int, int],
+                path: str,
+                reference: str = 'the image') -> None:
+    """Raise, naming ``path``, if ``arr``'s size differs from ``shape``."""
     if tuple(arr.shape[:2]) != tuple(shape[:2]):
         raise DataFormatError(
             f'{path}: label size {tuple(arr.shape[:2])} (H, W) differs from '
-            f'the image size {tuple(shape[:2])}')
+            f'the size of {reference} {tuple(shape[:2])}')
 
 
 def check_label_range(arr: np.ndarray, num_classes: int, path: str) -> None:
@@ -119,7 +122,8 @@ def read_normals(path: str,
     shorter than :data:`MIN_NORMAL_LENGTH`, become the zero vector.
     """
     png = _read_image(path, 'color', backend_args)
-    check_shape(label_map, png.shape, label_map_path or 'LabelMap')
+    check_shape(png, label_map.shape, path,
+                f'its LabelMap {label_map_path}'.rstrip())
     normals = 2.0 * png.astype(np.float32) / 255.0 - 1.0
     length = np.linalg.norm(normals, axis=2, keepdims=True)
     valid = np.isin(label_map, list(normals_valid_classes()))[..., None]

@@ -9,7 +9,8 @@ local files with :func:`load_local_checkpoint`, which keeps the safe
 writes into checkpoints (its ``HistoryBuffer`` and NumPy arrays/scalars).
 
 A file that needs anything else is refused with the names of the
-offending globals; set ``MMPOLY_TRUSTED_CHECKPOINTS=1`` to load such files
+offending globals; set ``MMPOLY_TRUSTED_CHECKPOINTS=1`` (or ``true`` / ``yes``) to load
+such files
 with the full (unsafe) unpickler when you trust them.
 """
 import os
@@ -71,7 +72,7 @@ def load_local_checkpoint(filename: str, map_location=None) -> Any:
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
-    if os.environ.get(TRUST_ENV, '') not in ('', '0'):
+    if os.environ.get(TRUST_ENV, '').strip().lower() in ('1', 'true', 'yes'):
         return torch.load(
             filename, map_location=map_location, weights_only=False)
     try:

@@ -1,12 +1,11 @@
 from .config_lookup import find_config
 from .data_checks import check_data_roots
-from .dist_backend import adapt_dist_backend
+from .dist_backend import adapt_dist_backend, finish_distributed
+from .model_building import build_model_offline, count_parameters
 from .offline import strip_pretrained
 
 __all__ = [
     'find_config', 'check_data_roots', 'strip_pretrained',
-    'adapt_dist_backend'
+    'adapt_dist_backend', 'finish_distributed', 'build_model_offline',
+    'count_parameters'
 ]
-from .model_building import build_model_offline, count_parameters  # noqa: E402
-
-__all__ += ['build_model_offline', 'count_parameters']

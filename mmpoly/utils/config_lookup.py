@@ -31,8 +31,12 @@ def find_config(path: str) -> str:
     matches = []
     for root in roots:
         matches += glob.glob(osp.join(root, '**', name), recursive=True)
-    matches = sorted({osp.normpath(m) for m in matches
-                      if '_base_' not in m.split(osp.sep)})
+    # 'configs' and the checkout's configs may be the same folder
+    unique = {}
+    for m in matches:
+        if '_base_' not in m.split(osp.sep):
+            unique.setdefault(osp.realpath(m), osp.relpath(m))
+    matches = sorted(unique.values())
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:

@@ -93,8 +93,15 @@ class MultiTaskPad(Pad):
 
     The image is padded with ``pad_val['img']`` (default 0); class maps with
     255 (ignore); normal maps with the zero vector. ``size`` is ``(w, h)``
-    as in MMCV.
+    as in MMCV. Only constant padding is supported: reflected or repeated
+    labels would be ground truth the data set does not have.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.padding_mode != 'constant':
+            raise ValueError('MultiTaskPad supports padding_mode="constant" '
+                             f'only, got {self.padding_mode!r}')
 
     def _pad_seg(self, results: dict) -> None:
         shape = results['pad_shape'][:2]
@@ -109,5 +116,4 @@ class MultiTaskPad(Pad):
                 value = self.pad_val.get('seg', 255)
             if seg.ndim == 3:
                 value = tuple(value for _ in range(seg.shape[2]))
-            results[key] = mmcv.impad(
-                seg, shape=shape, pad_val=value, padding_mode='constant')
+            results[key] = mmcv.impad(seg, shape=shape, pad_val=value)

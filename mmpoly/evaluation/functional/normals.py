@@ -57,8 +57,10 @@ def normals_metrics(stats: Dict[str, np.ndarray]) -> Dict[str, float]:
 
     Returns:
         ``mean``, ``median``, ``rmse`` (degrees) and ``11.25``, ``22.5``,
-        ``30`` (% of pixels within). The median is read from the
-        histogram (error below half a bin, 0.025 degrees).
+        ``30`` (% of pixels within). The median is interpolated within
+        its histogram bin, so it is exact to one bin (0.05 degrees); with
+        a handful of pixels and an even count it is the lower middle
+        value's bin rather than the mean of the two middle values.
     """
     n = float(stats['count'][0])
     if n == 0:

@@ -12,6 +12,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ...structures import check_tasks
 from ..tuners.base_tuner import BaseTuner
 from .feature_channels import feature_channels
+from .trainable_state_dict import TrainableOnlyStateDict
 from .task_conditioned import Features, TaskConditionedBackbone
 
 _STOCHASTIC = (nn.Dropout, )
@@ -54,6 +55,12 @@ class PEFTBackbone(TaskConditionedBackbone):
         frozen_stochastic_depth: Keep drop-path / dropout of the frozen
             backbone active in training. When False they act as in eval
             mode, so the frozen branches are deterministic.
+        save_trainable_only: Adapter-only checkpoints: ``state_dict()``
+            leaves out the frozen backbone tensors (they come from the
+            pretrained checkpoint when the model is built) and stores a
+            fingerprint of them, checked when loading.
+        check_frozen_fingerprint: Refuse to load an adapter-only state dict
+            saved with a different frozen backbone.
         init_cfg: Initialisation config of the wrapper's own modules.
     """
 
@@ -65,6 +72,8 @@ class PEFTBackbone(TaskConditionedBackbone):
                  per_task_out_norms: bool = True,
                  out_norm_cfg: dict = dict(type='LN'),
                  frozen_stochastic_depth: bool = True,
+                 save_trainable_only: bool = False,
+                 check_frozen_fingerprint: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.tasks = check_tasks(tasks)
@@ -95,6 +104,11 @@ class PEFTBackbone(TaskConditionedBackbone):
                                 f'{type(self.tuner).__name__}, not a BaseTuner')
             self.tuner.attach(self.backbone, self.tasks)
             self.tuner.init_weights()
+
+        self.save_trainable_only = save_trainable_only
+        if save_trainable_only:
+            self._trainable_state = TrainableOnlyStateDict(
+                self, 'backbone', check_frozen_fingerprint)
 
     # ------------------------------------------------------------- set-up
     def _out_norm_of(self, i: int) -> nn.Module:

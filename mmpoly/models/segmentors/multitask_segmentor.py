@@ -101,6 +101,12 @@ class MultiTaskSegmentor(BaseSegmentor):
         return isinstance(self.backbone, TaskConditionedBackbone) and \
             not self.backbone.shares_pass
 
+    @property
+    def uses_per_task_backward(self) -> bool:
+        """Whether :meth:`train_step` back-propagates task by task."""
+        return self.per_task_pass and self.train_cfg.get(
+            'per_task_backward', True)
+
     def extract_feat(self,
                      inputs: torch.Tensor,
                      tasks: Optional[Sequence[str]] = None
@@ -237,8 +243,7 @@ class MultiTaskSegmentor(BaseSegmentor):
         counting, the last through ``update_params``), so peak memory is that
         of one task's graph.
         """
-        if not (self.per_task_pass
-                and self.train_cfg.get('per_task_backward', True)):
+        if not self.uses_per_task_backward:
             return super().train_step(data, optim_wrapper)
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
@@ -248,17 +253,18 @@ class MultiTaskSegmentor(BaseSegmentor):
                 losses = self.loss(data['inputs'], data['data_samples'],
                                    tasks=(task, ))
             loss, task_vars = self.parse_losses(losses)
-            self._accumulate_log_vars(log_vars, task_vars)
+            accumulate_log_vars(log_vars, task_vars)
             if k < len(self.tasks) - 1:
                 backward_without_step(optim_wrapper, loss)
             else:
                 optim_wrapper.update_params(loss)
         return log_vars
 
-    @staticmethod
-    def _accumulate_log_vars(total: dict, new: dict) -> None:
-        for key, value in new.items():
-            total[key] = total[key] + value if key in total else value
+
+def accumulate_log_vars(total: dict, new: dict) -> None:
+    """Add the logged values of one task's losses into ``total``."""
+    for key, value in new.items():
+        total[key] = total[key] + value if key in total else value
 
 
 def backward_without_step(optim_wrapper: OptimWrapper,

@@ -1,0 +1,68 @@
+"""Distributed data parallel wrapper for multi-task segmentors."""
+from contextlib import nullcontext
+from typing import Dict, Union
+
+import torch
+from mmengine.model import MMDistributedDataParallel
+from mmengine.optim import OptimWrapper
+from mmengine.registry import MODEL_WRAPPERS  # the Runner looks wrappers up in
+# the root registry, without the default scope
+
+from ..models.segmentors.multitask_segmentor import (accumulate_log_vars,
+                                                     backward_without_step)
+
+
+@MODEL_WRAPPERS.register_module()
+class MultiTaskDDP(MMDistributedDataParallel):
+    """``MMDistributedDataParallel`` that keeps per-task backward under DDP.
+
+    When the wrapped :class:`~mmpoly.models.MultiTaskSegmentor` runs one
+    backbone pass per task, each task's forward goes through DDP and is
+    back-propagated at once; gradients accumulate locally (``no_sync``) for
+    all tasks but the last, whose backward all-reduces everything, so peak
+    memory is one task's graph, as on a single process. Such models use
+    parameters per task, so ``find_unused_parameters`` is switched on.
+    Otherwise the step is MMEngine's.
+
+    On CPU (gloo) ``device_ids`` is dropped, which MMEngine's default wrapper
+    cannot do.
+
+    Args:
+        module: The segmentor.
+        **kwargs: Arguments of :class:`torch.nn.parallel.
+            DistributedDataParallel`.
+    """
+
+    def __init__(self, module: torch.nn.Module, **kwargs) -> None:
+        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+        if on_cpu:
+            kwargs.pop('device_ids', None)
+            kwargs.pop('output_device', None)
+        self._per_task = bool(getattr(module, 'uses_per_task_backward',
+                                      False))
+        if self._per_task:
+            kwargs['find_unused_parameters'] = True
+        super().__init__(module=module, **kwargs)
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
+        if not self._per_task:
+            return super().train_step(data, optim_wrapper)
+        module = self.module
+        with optim_wrapper.optim_context(self):
+            data = module.data_preprocessor(data, training=True)
+        log_vars: Dict[str, torch.Tensor] = {}
+        tasks = module.tasks
+        for k, task in enumerate(tasks):
+            last = k == len(tasks) - 1
+            with (nullcontext() if last else self.no_sync()):
+                with optim_wrapper.optim_context(self):
+                    losses = self._run_forward(
+                        dict(data, tasks=(task, )), mode='loss')
+                loss, task_vars = module.parse_losses(losses)
+                accumulate_log_vars(log_vars, task_vars)
+                if last:
+                    optim_wrapper.update_params(loss)
+                else:
+                    backward_without_step(optim_wrapper, loss)
+        return log_vars

@@ -1,0 +1,150 @@
+"""Polyhistor-Lite: one global decomposed hypernetwork + layer-wise scaling
+kernels (Liu et al., NeurIPS 2022)."""
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn as nn
+from mmseg.registry import MODELS
+
+from .adapter_weights import AdapterWeights
+from .hyper_adapter_tuner import HyperAdapterTuner, SiteKey
+from .hypernetwork_layers import LowRankGenerator, TaskProjector
+from .kronecker import kron_sum, kron_sum_vector
+from .swin_sites import SwinArch
+
+
+class StageScalingKernels(nn.Module):
+    """Layer embeddings and scaling kernels of the blocks of one stage.
+
+    A stage of width ``C_s = s C_1`` has, per block, a layer-embedding matrix
+    ``Λ (s x E)`` and, per block and position, a weight kernel
+    ``K (s x s x s)`` shared by the up and down projections, a bias kernel
+    ``(s x s x 1)`` shared by both biases and, with LayerNorm generators, a
+    ``(s x s x 1)`` kernel shared by γ and β. Stage 1 (``s = 1``) has no
+    kernels: it uses the templates directly.
+    """
+
+    def __init__(self, scale: int, depth: int, num_positions: int,
+                 embed_dims: int, norm_generators: bool) -> None:
+        super().__init__()
+        self.scale = scale
+        self.layer_embeds = nn.Parameter(torch.zeros(depth, scale, embed_dims))
+        if scale > 1:
+            shape = (depth, num_positions, scale, scale)
+            self.weight_kernels = nn.Parameter(torch.zeros(*shape, scale))
+            self.bias_kernels = nn.Parameter(torch.zeros(*shape))
+            self.norm_kernels = nn.Parameter(
+                torch.zeros(*shape)) if norm_generators else None
+
+
+@MODELS.register_module()
+class PolyhistorLite(HyperAdapterTuner):
+    """Polyhistor-Lite: template adapters at the first stage's width, scaled
+    to every stage by Kronecker products.
+
+    One global task projector and low-rank generators produce template
+    kernels ``T_i`` at width ``C_1`` (``(C_1/ρ) x C_1`` down,
+    ``C_1 x (C_1/ρ)`` up, plus biases and optional LayerNorm parameters),
+    row ``i`` of a block's ``Λ`` giving ``T_i``. A block of a stage with
+    ``s = C_s / C_1`` assembles ``W = sum_i K_i ⊗ T_i`` (``(C_s/ρ) x C_s``).
+    Widths come from the backbone (Swin-B's 128 base width works); every
+    stage width must be an integer multiple of the first.
+
+    Args:
+        embed_dims, hidden_dims, code_dims, reduction, rank,
+        norm_generators: As in :class:`Polyhistor`.
+        **kwargs: :class:`HyperAdapterTuner` arguments.
+    """
+
+    def __init__(self,
+                 embed_dims: int = 128,
+                 hidden_dims: int = 128,
+                 code_dims: int = 64,
+                 reduction: int = 1,
+                 rank: int = 16,
+                 norm_generators: bool = False,
+                 positions: Sequence[str] = ('attn', 'ffn'),
+                 **kwargs) -> None:
+        super().__init__(positions=positions, **kwargs)
+        self.embed_dims, self.hidden_dims = embed_dims, hidden_dims
+        self.code_dims, self.reduction, self.rank = code_dims, reduction, rank
+        self.norm_generators = norm_generators
+        self.task_embeds: Optional[nn.Parameter] = None
+
+    def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
+        base = arch.widths[0]
+        if base % self.reduction:
+            raise ValueError(f'first stage width {base} is not divisible by '
+                             f'reduction {self.reduction}')
+        scales = []
+        for w in arch.widths:
+            if w % base:
+                raise ValueError(f'stage width {w} is not a multiple of the '
+                                 f'first stage width {base}')
+            scales.append(w // base)
+        e, p, n = self.embed_dims, self.code_dims, len(self.positions)
+        d = base // self.reduction
+        self.task_embeds = nn.Parameter(torch.zeros(len(tasks), e))
+        self.position_embeds = nn.Parameter(torch.zeros(n, e))
+        self.projector = TaskProjector(3 * e, self.hidden_dims, p)
+        self.down = LowRankGenerator(p, d, base, self.rank)
+        self.up = LowRankGenerator(p, base, d, self.rank)
+        self.down_bias = nn.Linear(p, d)
+        self.up_bias = nn.Linear(p, base)
+        self.norm_weight = nn.Linear(p, base) if self.norm_generators \
+            else None
+        self.norm_bias = nn.Linear(p, base) if self.norm_generators else None
+        self.stage_kernels = nn.ModuleList(
+            StageScalingKernels(s, depth, n, e, self.norm_generators)
+            for s, depth in zip(scales, arch.depths))
+
+    def generate(self, task: str) -> Dict[SiteKey, AdapterWeights]:
+        e_t = self.task_embeds[self.tasks.index(task)]
+        out = {}
+        for s_idx, ks in enumerate(self.stage_kernels):
+            out.update(self._generate_stage(s_idx, ks, e_t))
+        return out
+
+    def _generate_stage(self, stage: int, ks: StageScalingKernels,
+                        e_t: torch.Tensor) -> Dict[SiteKey, AdapterWeights]:
+        lam = ks.layer_embeds  # (D, s, E)
+        depth, s = lam.shape[:2]
+        n = len(self.positions)
+        shape = (depth, n, s, -1)
+        cond = torch.cat([
+            e_t.expand(*shape[:3], -1),
+            lam[:, None].expand(*shape),
+            self.position_embeds[None, :, None].expand(*shape)
+        ], dim=-1)
+        code = self.projector(cond)  # (D, n, s, P)
+        down_l, down_r = self.down(code)
+        up_l, up_r = self.up(code)
+        t_down, t_up = down_l @ down_r, up_l @ up_r  # (D, n, s, ., .)
+        b_down, b_up = self.down_bias(code), self.up_bias(code)
+        gamma = self.norm_weight(code) if self.norm_weight is not None \
+            else None
+        beta = self.norm_bias(code) if self.norm_bias is not None else None
+        if s == 1:
+            t_down, t_up, b_down, b_up = (x[:, :, 0] for x in
+                                          (t_down, t_up, b_down, b_up))
+            if gamma is not None:
+                gamma, beta = gamma[:, :, 0], beta[:, :, 0]
+        else:
+            k = ks.weight_kernels  # (D, n, s, s, s)
+            t_down, t_up = kron_sum(k, t_down), kron_sum(k, t_up)
+            b_down = kron_sum_vector(ks.bias_kernels, b_down)
+            b_up = kron_sum_vector(ks.bias_kernels, b_up)
+            if gamma is not None:
+                gamma = kron_sum_vector(ks.norm_kernels, gamma)
+                beta = kron_sum_vector(ks.norm_kernels, beta)
+        out = {}
+        for j in range(depth):
+            for i, pos in enumerate(self.positions):
+                out[stage, j, pos] = AdapterWeights(
+                    down=t_down[j, i],
+                    down_bias=b_down[j, i],
+                    up=t_up[j, i],
+                    up_bias=b_up[j, i],
+                    norm_weight=None if gamma is None else gamma[j, i],
+                    norm_bias=None if beta is None else beta[j, i])
+        return out
