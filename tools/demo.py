@@ -1,8 +1,9 @@
 """The embedded demo: train on generated toy data, evaluate, compare.
 
-For each config: evaluate the untrained model, train it, evaluate the
-trained model, and print the four metrics, Δm and trainable parameters.
-The toy data set is generated first if it is missing.
+By default: Polyhistor (on a frozen small Swin) next to multi-task full
+fine-tuning. For each config: evaluate the untrained model, train it,
+evaluate the trained model, and print the four metrics, Δm and trainable
+parameters. The toy data set is generated first if it is missing.
 
 Example:
     python tools/demo.py                        # the default toy configs
@@ -20,7 +21,8 @@ import mmpoly  # noqa: F401
 from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
 from mmpoly.utils import count_parameters, find_config
 
-DEFAULT_CONFIGS = ('configs/toy/mtft_swin-mini_toy-pascal.py', )
+DEFAULT_CONFIGS = ('configs/toy/polyhistor_swin-mini_toy-pascal.py',
+                   'configs/toy/mtft_swin-mini_toy-pascal.py')
 COLUMNS = (('semseg/mIoU', 'semseg mIoU'), ('human_parts/mIoU', 'parts mIoU'),
            ('sal/mIoU', 'sal mIoU'), ('normals/mean', 'normals mErr'),
            ('delta_m', 'Δm %'))

@@ -16,6 +16,7 @@ from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PY = sys.executable
 TOY_MTFT = 'configs/toy/mtft_swin-mini_toy-pascal.py'
+TOY_POLY = 'configs/toy/polyhistor_swin-mini_toy-pascal.py'
 
 pytestmark = pytest.mark.e2e
 
@@ -61,9 +62,10 @@ def run(args, env=None, check=True):
     return proc
 
 
-def test_train_checkpoint_resume_test(tmp_path, data_root):
+@pytest.mark.parametrize('config', [TOY_MTFT, TOY_POLY])
+def test_train_checkpoint_resume_test(tmp_path, data_root, config):
     work = str(tmp_path / 'work')
-    run([PY, 'tools/train.py', TOY_MTFT, '--work-dir', work] +
+    run([PY, 'tools/train.py', config, '--work-dir', work] +
         options(data_root, **{
             'train_cfg.max_iters': 4,
             'train_cfg.val_interval': 4,
@@ -71,8 +73,18 @@ def test_train_checkpoint_resume_test(tmp_path, data_root):
         }))
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
+    if config == TOY_POLY:  # adapter-only checkpoints
+        import torch
+        from mmengine.runner.checkpoint import CheckpointLoader
+        ckpt = CheckpointLoader.load_checkpoint(
+            osp.join(work, 'iter_4.pth'), 'cpu')
+        keys = list(ckpt['state_dict'])
+        assert 'backbone.frozen_fingerprint' in keys
+        assert not any(k.startswith('backbone.backbone.') for k in keys)
+        assert any(k.startswith('backbone.tuner.') for k in keys)
+        del torch
 
-    proc = run([PY, 'tools/train.py', TOY_MTFT, '--work-dir', work,
+    proc = run([PY, 'tools/train.py', config, '--work-dir', work,
                 '--resume'] +
                options(data_root, **{
                    'train_cfg.max_iters': 6,
@@ -85,7 +97,7 @@ def test_train_checkpoint_resume_test(tmp_path, data_root):
     assert osp.isfile(osp.join(work, 'iter_6.pth'))
 
     out = str(tmp_path / 'out')
-    run([PY, 'tools/test.py', TOY_MTFT, osp.join(work, 'iter_6.pth'),
+    run([PY, 'tools/test.py', config, osp.join(work, 'iter_6.pth'),
          '--work-dir', work, '--out', out] + options(data_root))
     with open(osp.join(out, 'metrics.json')) as f:
         metrics = json.load(f)['metrics']
@@ -111,12 +123,13 @@ def test_train_checkpoint_resume_test(tmp_path, data_root):
         assert np.allclose(np.linalg.norm(n, axis=2), 1.0, atol=0.02)
 
 
-def test_training_beats_untrained(tmp_path, data_root):
-    """The toy config learns: after training, semseg / sal / normals are
+@pytest.mark.parametrize('config', [TOY_MTFT, TOY_POLY])
+def test_training_beats_untrained(tmp_path, data_root, config):
+    """The toy configs learn: after training, semseg / sal / normals are
     clearly better than the untrained model on the same data."""
     from mmengine.config import Config
     from mmengine.runner import Runner
-    cfg = Config.fromfile(osp.join(REPO, TOY_MTFT))
+    cfg = Config.fromfile(osp.join(REPO, config))
     for phase in ('train', 'val', 'test'):
         cfg[f'{phase}_dataloader'].dataset.data_root = data_root
         cfg[f'{phase}_dataloader'].num_workers = 0
@@ -128,9 +141,10 @@ def test_training_beats_untrained(tmp_path, data_root):
     cfg.param_scheduler[-1].end = 80
     cfg.work_dir = str(tmp_path)
     cfg.log_level = 'WARNING'
-    cfg.visualizer.name = 'beats_untrained_a'
+    name = osp.basename(config)
+    cfg.visualizer.name = f'before_{name}'
     before = Runner.from_cfg(cfg.copy()).test()
-    cfg.visualizer.name = 'beats_untrained_b'
+    cfg.visualizer.name = f'after_{name}'
     runner = Runner.from_cfg(cfg.copy())
     runner.train()
     after = runner.test()

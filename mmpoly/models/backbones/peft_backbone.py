@@ -105,10 +105,11 @@ class PEFTBackbone(TaskConditionedBackbone):
             self.tuner.attach(self.backbone, self.tasks)
             self.tuner.init_weights()
 
-        self.save_trainable_only = save_trainable_only
-        if save_trainable_only:
-            self._trainable_state = TrainableOnlyStateDict(
-                self, 'backbone', check_frozen_fingerprint)
+        # loading adapter-only state dicts always works; saving them is the
+        # save_trainable_only switch
+        self._trainable_state = TrainableOnlyStateDict(
+            self, 'backbone', check_frozen_fingerprint)
+        self.set_save_trainable_only(save_trainable_only)
 
     # ------------------------------------------------------------- set-up
     def _out_norm_of(self, i: int) -> nn.Module:
@@ -135,6 +136,11 @@ class PEFTBackbone(TaskConditionedBackbone):
         for i in self.out_indices:
             if hasattr(self.backbone, f'norm{i}'):
                 setattr(self.backbone, f'norm{i}', nn.Identity())
+
+    def set_save_trainable_only(self, enabled: bool) -> None:
+        """Switch adapter-only state dicts on or off."""
+        self._trainable_state.enabled = enabled
+        self.save_trainable_only = enabled
 
     # ------------------------------------------------------------ forward
     @property

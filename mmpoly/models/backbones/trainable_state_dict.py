@@ -47,6 +47,7 @@ class TrainableOnlyStateDict:
                  check: bool = True) -> None:
         self.root = frozen_root
         self.check = check
+        self.enabled = True
         self._loading_prefix = None
         # torch tags hooks with attributes, which bound methods cannot carry
         owner.register_state_dict_post_hook(partial(self._drop_frozen))
@@ -78,6 +79,8 @@ class TrainableOnlyStateDict:
     # hooks --------------------------------------------------------------
     def _drop_frozen(self, module, state_dict: Dict, prefix: str,
                      local_metadata) -> None:
+        if not self.enabled:
+            return
         for name in self.frozen_names():
             state_dict.pop(prefix + name, None)
         state_dict[prefix + FINGERPRINT_KEY] = self.fingerprint()

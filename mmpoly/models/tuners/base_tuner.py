@@ -9,6 +9,7 @@ backbone's forward without changing the backbone's modules or state-dict
 keys. For each task pass the wrapper enters :meth:`BaseTuner.task_pass`, so
 the hooks know which task's modules to use.
 """
+import re
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
 from typing import Dict, Iterator, List, Optional, Sequence
@@ -37,33 +38,39 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
     """
 
     task_specific: bool = True
+    #: Regex whose first group is the stage index in a parameter's name
+    #: (parameters that do not match are shared by all stages).
+    _stage_pattern: Optional[str] = None
 
     def __init__(self, init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.tasks: tuple = ()
         self.arch: Optional[SwinArch] = None
         self._handles: List = []
+        self._attached = False
         self._task: Optional[str] = None
 
     # ------------------------------------------------------------ set-up
     def attach(self, backbone: nn.Module, tasks: Sequence[str]) -> None:
         """Create the method's modules for ``backbone`` and hook them in."""
-        if self._handles:
+        if self._attached:
             raise RuntimeError(f'{type(self).__name__} is already attached')
         self.tasks = tuple(tasks)
         self.arch = describe_swin(backbone)
         self.build_modules(self.arch, self.tasks)
         self._handles = list(self.install_hooks(backbone, self.arch))
+        self._attached = True
 
     def detach(self) -> None:
         """Remove the hooks: the backbone computes its plain features."""
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        self._attached = False
 
     @property
     def attached(self) -> bool:
-        return bool(self._handles)
+        return self._attached
 
     @abstractmethod
     def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
@@ -102,6 +109,20 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
 
     def finish_pass(self, task: str) -> None:
         """Called when a pass for ``task`` ends (default: nothing)."""
+
+    def parameters_by_stage(self) -> Dict[str, int]:
+        """Trainable parameters per stage (``'stage 1'``...) and ``'shared'``
+        by all stages."""
+        counts: Dict[str, int] = {}
+        pattern = re.compile(self._stage_pattern) if self._stage_pattern \
+            else None
+        for name, p in self.named_parameters():
+            if not p.requires_grad:
+                continue
+            match = pattern.match(name) if pattern else None
+            key = f'stage {int(match.group(1)) + 1}' if match else 'shared'
+            counts[key] = counts.get(key, 0) + p.numel()
+        return counts
 
     def parameter_overrides(self, task: str) -> Dict[str, torch.Tensor]:
         """Backbone tensors to replace during ``task``'s pass (by name)."""

@@ -106,6 +106,8 @@ class Polyhistor(HyperAdapterTuner):
             placement, activation, initialisation).
     """
 
+    _stage_pattern = r'^stages\.(\d+)\.'
+
     def __init__(self,
                  embed_dims: int = 128,
                  hidden_dims: int = 128,

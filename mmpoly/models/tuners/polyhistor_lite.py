@@ -56,6 +56,8 @@ class PolyhistorLite(HyperAdapterTuner):
         **kwargs: :class:`HyperAdapterTuner` arguments.
     """
 
+    _stage_pattern = r'^stage_kernels\.(\d+)\.'
+
     def __init__(self,
                  embed_dims: int = 128,
                  hidden_dims: int = 128,
