@@ -159,13 +159,21 @@ class PEFTBackbone(TaskConditionedBackbone):
             if t not in self.tasks:
                 raise KeyError(f'PEFTBackbone was built for tasks '
                                f'{list(self.tasks)}, not {t!r}')
-        if self.shares_pass:
-            feats = self._run_backbone(inputs, None)
+        if not self.shares_pass:
+            return {
+                t: self._apply_out_norms(self._run_backbone(inputs, t), t)
+                for t in tasks
+            }
+        if self.tuner is None:
+            feats = self.backbone(inputs)
             return {t: self._apply_out_norms(feats, t) for t in tasks}
-        return {
-            t: self._apply_out_norms(self._run_backbone(inputs, t), t)
-            for t in tasks
-        }
+        with self.tuner.task_pass(None):
+            feats = self._call_backbone(inputs, None)
+            return {
+                t: self._apply_out_norms(
+                    self.tuner.task_features(t, feats, self.out_indices), t)
+                for t in tasks
+            }
 
     def forward(self,
                 inputs: torch.Tensor,
@@ -178,18 +186,18 @@ class PEFTBackbone(TaskConditionedBackbone):
             task = self.tasks[0]
         return self.forward_tasks(inputs, [task])[task]
 
-    def _run_backbone(self, inputs: torch.Tensor,
-                      task: Optional[str]) -> Features:
-        if self.tuner is None:
-            return self.backbone(inputs)
-        if task is None:  # shared tuner: one pass for all tasks
-            task = self.tasks[0]
+    def _run_backbone(self, inputs: torch.Tensor, task: str) -> Features:
+        """One backbone pass for ``task`` inside the tuner's context."""
         with self.tuner.task_pass(task):
-            overrides = self.tuner.parameter_overrides(task)
-            if overrides:
-                return functional_call(
-                    self.backbone, overrides, (inputs, ), strict=False)
-            return self.backbone(inputs)
+            return self._call_backbone(inputs, task)
+
+    def _call_backbone(self, inputs: torch.Tensor,
+                       task: Optional[str]) -> Features:
+        overrides = self.tuner.parameter_overrides(task)
+        if overrides:
+            return functional_call(
+                self.backbone, overrides, (inputs, ), strict=False)
+        return self.backbone(inputs)
 
     def _apply_out_norms(self, feats: Features, task: str) -> Features:
         if self.out_norms is None:

@@ -1,23 +1,33 @@
 from .adapter_tuner import AdapterTuner
 from .adapter_weights import AdapterWeights, adapter_delta, linear
 from .base_tuner import BaseTuner
-from .bottleneck_adapter import BottleneckAdapter, FactoredWeight
+from .bottleneck_adapter import BottleneckAdapter, FactoredWeight, PHMWeight
 from .hyper_adapter_tuner import HyperAdapterTuner
+from .hyperformer import Hyperformer, HyperformerPP
 from .hypernetwork_layers import (FullGenerator, LowRankGenerator,
                                   TaskProjector, init_hypernetwork)
+from .lora import LoRABranch, LoRATuner
+from .mtlora import MTLoRA
 from .kronecker import kron_sum, kron_sum_vector
 from .per_task_pass import PerTaskPass
+from .per_task_tensors import BitFit, PerTaskTensors, RelativeBiasTuning
 from .polyhistor import Polyhistor, StageHyperNetwork
 from .polyhistor_lite import PolyhistorLite, StageScalingKernels
-from .swin_sites import (ATTN, FFN, BlockInfo, SwinArch, add_parallel_branch,
-                         add_serial_branch, describe_swin)
+from .vpt import VPT
+from .prompted_attention import ForwardOverride, prompted_window_attention
+from .swin_sites import (ATTN, FFN, LINEARS, BlockInfo, SwinArch,
+                         add_linear_branch, add_parallel_branch,
+                         add_serial_branch, block_linears, describe_swin)
 
 __all__ = [
     'BaseTuner', 'HyperAdapterTuner', 'PerTaskPass', 'AdapterTuner',
-    'BottleneckAdapter', 'FactoredWeight', 'Polyhistor', 'PolyhistorLite',
+    'BottleneckAdapter', 'FactoredWeight', 'PHMWeight', 'Hyperformer', 'HyperformerPP',
+    'PerTaskTensors', 'BitFit', 'RelativeBiasTuning', 'LoRATuner',
+    'LoRABranch', 'MTLoRA', 'VPT', 'ForwardOverride', 'prompted_window_attention', 'Polyhistor', 'PolyhistorLite',
     'StageHyperNetwork', 'StageScalingKernels', 'TaskProjector',
     'LowRankGenerator', 'FullGenerator', 'init_hypernetwork',
     'AdapterWeights', 'adapter_delta', 'linear', 'kron_sum',
     'kron_sum_vector', 'SwinArch', 'BlockInfo', 'describe_swin',
-    'add_parallel_branch', 'add_serial_branch', 'ATTN', 'FFN'
+    'add_parallel_branch', 'add_serial_branch', 'add_linear_branch',
+    'block_linears', 'LINEARS', 'ATTN', 'FFN'
 ]

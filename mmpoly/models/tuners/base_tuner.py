@@ -91,9 +91,13 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
         return self._task
 
     @contextmanager
-    def task_pass(self, task: str) -> Iterator[None]:
-        """Context of one backbone pass for ``task``."""
-        if task not in self.tasks:
+    def task_pass(self, task: Optional[str]) -> Iterator[None]:
+        """Context of one backbone pass for ``task`` (None: one pass shared
+        by all tasks, for tuners that are not task-specific)."""
+        if task is None and self.task_specific:
+            raise RuntimeError(f'{type(self).__name__} is task-specific: '
+                               'a pass needs its task')
+        if task is not None and task not in self.tasks:
             raise KeyError(f'{type(self).__name__} was built for tasks '
                            f'{list(self.tasks)}, not {task!r}')
         self._task = task
@@ -104,11 +108,18 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
             self._task = None
             self.finish_pass(task)
 
-    def prepare_pass(self, task: str) -> None:
+    def prepare_pass(self, task: Optional[str]) -> None:
         """Called when a pass for ``task`` starts (default: nothing)."""
 
-    def finish_pass(self, task: str) -> None:
+    def finish_pass(self, task: Optional[str]) -> None:
         """Called when a pass for ``task`` ends (default: nothing)."""
+
+    def task_features(self, task: str, feats: tuple,
+                      out_indices: Sequence[int]) -> tuple:
+        """The features of ``task`` after a shared pass (default: the
+        shared features; MTLoRA returns its task streams). Called inside
+        the pass."""
+        return feats
 
     def parameters_by_stage(self) -> Dict[str, int]:
         """Trainable parameters per stage (``'stage 1'``...) and ``'shared'``
@@ -124,6 +135,8 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
             counts[key] = counts.get(key, 0) + p.numel()
         return counts
 
-    def parameter_overrides(self, task: str) -> Dict[str, torch.Tensor]:
-        """Backbone tensors to replace during ``task``'s pass (by name)."""
+    def parameter_overrides(self,
+                            task: Optional[str]) -> Dict[str, torch.Tensor]:
+        """Backbone tensors to replace during ``task``'s pass (by name;
+        ``task`` is None in a shared pass)."""
         return {}

@@ -8,7 +8,8 @@ import torch.nn as nn
 
 from .adapter_weights import ACTIVATIONS, AdapterWeights, adapter_delta
 from .base_tuner import BaseTuner
-from .hypernetwork_layers import LowRankGenerator, init_hypernetwork
+from .hypernetwork_layers import (FullGenerator, LowRankGenerator,
+                                  init_hypernetwork)
 from .swin_sites import (POSITIONS, SwinArch, add_parallel_branch,
                          add_serial_branch)
 
@@ -96,6 +97,9 @@ class HyperAdapterTuner(BaseTuner):
             leaf = name.rsplit('.', 1)[-1]
             if leaf == 'up' and isinstance(m, LowRankGenerator):
                 m.zero_left_()
+            elif leaf == 'up' and isinstance(m, FullGenerator):
+                nn.init.zeros_(m.fc.weight)
+                nn.init.zeros_(m.fc.bias)
             elif leaf in ('up_bias', 'norm_bias') and isinstance(
                     m, nn.Linear):
                 nn.init.zeros_(m.weight)

@@ -8,40 +8,66 @@ from mmseg.registry import MODELS
 
 from .adapter_weights import AdapterWeights
 from .hyper_adapter_tuner import HyperAdapterTuner, SiteKey
-from .hypernetwork_layers import LowRankGenerator, TaskProjector
+from .hypernetwork_layers import (FullGenerator, LowRankGenerator,
+                                  TaskProjector)
 from .swin_sites import SwinArch
 
 
 class StageHyperNetwork(nn.Module):
-    """The decomposed hypernetwork of one stage.
+    """A hypernetwork generating the adapters of a group of blocks.
 
     For block ``j`` at position ``π`` and task embedding ``e_t``:
-    ``z = TaskProjector([e_t; ℓ_j; p_π])`` and, from ``z``, low-rank
-    ``W_down = L R`` (``d x C``), ``W_up`` (``C x d``), biases and optional
-    LayerNorm parameters. All blocks and positions of the stage share the
-    projector and generators.
+    ``z = TaskProjector([e_t; ℓ_j; p_π])`` (the parts named in
+    ``condition_on``) and, from ``z``, ``W_down`` (``d x C``), ``W_up``
+    (``C x d``), biases and optional LayerNorm parameters. All blocks and
+    positions of the group share the projector and generators. Generators
+    are low-rank (``W = L R``, Polyhistor's decomposition) when ``rank`` is
+    given, else full matrices (Hyperformer).
 
     Args:
-        width: Stage width ``C``.
+        width: Width ``C`` of the blocks.
         depth: Number of blocks ``D``.
         num_positions: Adapters per block (1 or 2).
         embed_dims, hidden_dims, code_dims: ``E``, ``h``, ``P``.
         bottleneck: ``d = C / ρ``.
-        rank: ``k``.
+        rank: ``k``, or None for full generators.
         norm_generators: Also generate the adapter's LayerNorm (γ, β).
+        condition_on: Embeddings concatenated as the projector's input,
+            from ``('task', 'layer', 'position')``.
     """
 
-    def __init__(self, width: int, depth: int, num_positions: int,
-                 embed_dims: int, hidden_dims: int, code_dims: int,
-                 bottleneck: int, rank: int, norm_generators: bool) -> None:
+    def __init__(self,
+                 width: int,
+                 depth: int,
+                 num_positions: int,
+                 embed_dims: int,
+                 hidden_dims: int,
+                 code_dims: int,
+                 bottleneck: int,
+                 rank: Optional[int],
+                 norm_generators: bool,
+                 condition_on: Sequence[str] = ('task', 'layer',
+                                                'position')) -> None:
         super().__init__()
+        if 'task' not in condition_on or not set(condition_on) <= {
+                'task', 'layer', 'position'}:
+            raise ValueError(f'condition_on must include "task" and only name '
+                             f'task / layer / position, got {condition_on}')
         self.width, self.depth, self.num_positions = width, depth, num_positions
-        self.layer_embeds = nn.Parameter(torch.zeros(depth, embed_dims))
-        self.position_embeds = nn.Parameter(
-            torch.zeros(num_positions, embed_dims))
-        self.projector = TaskProjector(3 * embed_dims, hidden_dims, code_dims)
-        self.down = LowRankGenerator(code_dims, bottleneck, width, rank)
-        self.up = LowRankGenerator(code_dims, width, bottleneck, rank)
+        self.condition_on = tuple(condition_on)
+        if 'layer' in condition_on:
+            self.layer_embeds = nn.Parameter(torch.zeros(depth, embed_dims))
+        if 'position' in condition_on:
+            self.position_embeds = nn.Parameter(
+                torch.zeros(num_positions, embed_dims))
+        self.projector = TaskProjector(
+            len(condition_on) * embed_dims, hidden_dims, code_dims)
+        if rank is None:
+            self.down = FullGenerator(code_dims, bottleneck, width)
+            self.up = FullGenerator(code_dims, width, bottleneck)
+        else:
+            self.down = LowRankGenerator(code_dims, bottleneck, width, rank)
+            self.up = LowRankGenerator(code_dims, width, bottleneck, rank)
         self.down_bias = nn.Linear(code_dims, bottleneck)
         self.up_bias = nn.Linear(code_dims, width)
         self.norm_weight = nn.Linear(code_dims, width) \
@@ -50,7 +76,7 @@ class StageHyperNetwork(nn.Module):
             if norm_generators else None
 
     def forward(self, task_embed: torch.Tensor) -> Dict:
-        """Generate every adapter of the stage for one task.
+        """Generate every adapter of the group for one task.
 
         Args:
             task_embed: ``(E,)``.
@@ -59,23 +85,32 @@ class StageHyperNetwork(nn.Module):
             ``(block, position index)`` -> :class:`AdapterWeights`.
         """
         d, n = self.depth, self.num_positions
-        e = task_embed.expand(d, n, -1)
-        layer = self.layer_embeds[:, None].expand(d, n, -1)
-        pos = self.position_embeds[None].expand(d, n, -1)
-        code = self.projector(torch.cat([e, layer, pos], dim=-1))  # (d,n,P)
-        down_l, down_r = self.down(code)
-        up_l, up_r = self.up(code)
+        parts = []
+        for name in self.condition_on:
+            if name == 'task':
+                parts.append(task_embed.expand(d, n, -1))
+            elif name == 'layer':
+                parts.append(self.layer_embeds[:, None].expand(d, n, -1))
+            else:
+                parts.append(self.position_embeds[None].expand(d, n, -1))
+        code = self.projector(torch.cat(parts, dim=-1))  # (d, n, P)
+        down, up = self.down(code), self.up(code)
         down_b, up_b = self.down_bias(code), self.up_bias(code)
         gamma = self.norm_weight(code) if self.norm_weight is not None \
             else None
         beta = self.norm_bias(code) if self.norm_bias is not None else None
+
+        def pick(w, j, k):
+            return (w[0][j, k], w[1][j, k]) if isinstance(w, tuple) \
+                else w[j, k]
+
         out = {}
         for j in range(d):
             for k in range(n):
                 out[j, k] = AdapterWeights(
-                    down=(down_l[j, k], down_r[j, k]),
+                    down=pick(down, j, k),
                     down_bias=down_b[j, k],
-                    up=(up_l[j, k], up_r[j, k]),
+                    up=pick(up, j, k),
                     up_bias=up_b[j, k],
                     norm_weight=None if gamma is None else gamma[j, k],
                     norm_bias=None if beta is None else beta[j, k])
@@ -100,7 +135,8 @@ class Polyhistor(HyperAdapterTuner):
         hidden_dims: Task projector hidden width ``h``.
         code_dims: Task projector output width ``P``.
         reduction: Adapter reduction factor ``ρ`` (``d = C / ρ``).
-        rank: Rank ``k`` of the generated matrices.
+        rank: Rank ``k`` of the generated matrices; None generates full
+            matrices (Hyperformer++, the ablation without decomposition).
         norm_generators: Generate a LayerNorm after each adapter.
         **kwargs: :class:`HyperAdapterTuner` arguments (positions,
             placement, activation, initialisation).
@@ -113,7 +149,7 @@ class Polyhistor(HyperAdapterTuner):
                  hidden_dims: int = 128,
                  code_dims: int = 64,
                  reduction: int = 1,
-                 rank: int = 16,
+                 rank: Optional[int] = 16,
                  norm_generators: bool = False,
                  positions: Sequence[str] = ('attn', 'ffn'),
                  **kwargs) -> None:

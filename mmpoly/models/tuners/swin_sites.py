@@ -123,6 +123,37 @@ def add_parallel_branch(block: nn.Module, position: str,
     raise ValueError(f'position must be one of {POSITIONS}, got {position!r}')
 
 
+#: The Linear layers of a Swin block that low-rank methods adapt.
+LINEARS = ('qkv', 'proj', 'fc1', 'fc2')
+
+
+def block_linears(block: nn.Module) -> dict:
+    """``{'qkv', 'proj', 'fc1', 'fc2'}`` -> the block's ``nn.Linear``.
+
+    ``fc1`` / ``fc2`` are the first and last Linear of MMCV's ``FFN``.
+    """
+    linears = [m for m in block.ffn.layers.modules()
+               if isinstance(m, nn.Linear)]
+    return dict(
+        qkv=block.attn.w_msa.qkv,
+        proj=block.attn.w_msa.proj,
+        fc1=linears[0],
+        fc2=linears[-1])
+
+
+def add_linear_branch(linear: nn.Module, branch: Branch) -> List:
+    """``linear(x) + branch(x)`` (e.g. a LoRA term).
+
+    Returns:
+        Hook handles.
+    """
+
+    def add(module, args, output):
+        return output + branch(args[0])
+
+    return [linear.register_forward_hook(add)]
+
+
 def add_serial_branch(block: nn.Module, position: str,
                       branch: Branch) -> List:
     """Wrap a sub-layer's branch output ``v`` (before drop-path) as

@@ -1,0 +1,19 @@
+# hyperformer on a frozen ImageNet-1k Swin-T, PASCAL-Context (4 tasks).
+_base_ = [
+    '../_base_/models/multitask_swin-t.py',
+    '../_base_/datasets/pascal_context_mt.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py',
+    '../_base_/methods/hyperformer.py'
+]
+model = dict(
+    backbone=dict(
+        _delete_=True,
+        type='PEFTBackbone',
+        backbone={{_base_.swin}},
+        tuner={{_base_.tuner}},
+        save_trainable_only=True))
+# hypernetworks at a 10x smaller learning rate than the heads (see
+# configs/polyhistor/polyhistor_swin-t_pascal-context.py)
+optim_wrapper = dict(
+    optimizer=dict(lr=1e-3),
+    paramwise_cfg=dict(custom_keys={'backbone.tuner': dict(lr_mult=0.1)}))
