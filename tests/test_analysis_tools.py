@@ -51,3 +51,37 @@ def test_demo_runs_and_prints_table(tmp_path):
     rows = [l for l in out.splitlines() if l.startswith(('polyhistor', 'mtft'))]
     assert len(rows) == 4
     assert all(len(r.split()) == 8 for r in rows)
+
+
+def test_benchmark_table_reads_results(tmp_path):
+    results = tmp_path / 'results'
+
+    def write(stem, metrics):
+        (results / stem).mkdir(parents=True)
+        (results / stem / 'metrics.json').write_text(
+            json.dumps(dict(metrics=metrics)))
+
+    write('polyhistor_swin-t_pascal-context', {
+        'semseg/mIoU': 70.0, 'human_parts/mIoU': 60.0, 'sal/mIoU': 65.0,
+        'normals/mean': 17.5, 'delta_m': 1.5
+    })
+    refs = dict(semseg=('mIoU', 67.21), parts=('mIoU', 61.93),
+                sal=('mIoU', 62.35), normals=('mean', 17.97))
+    tasks = dict(semseg='semseg', parts='human_parts', sal='sal',
+                 normals='normals')
+    for short, (metric, value) in refs.items():
+        write(f'stft-{short}_swin-t_pascal-context',
+              {f'{tasks[short]}/{metric}': value, 'delta_m': 99.0})
+    out = run(['tools/analysis/benchmark_table.py', '--results',
+               str(results)])
+    rows = {l.split('|')[1].strip(): [c.strip() for c in l.split('|')[2:-1]]
+            for l in out.splitlines() if l.startswith('| ')}
+    assert rows['**Polyhistor**'] == [
+        '8,960,352', '8.96 M', '70.00', '60.00', '65.00', '17.50', '+1.50'
+    ]
+    # single-task row: sum of the four models, Δm of the references = 0
+    assert rows['Single-task full fine-tuning'][:2] == ['112,620,296',
+                                                        '112.62 M']
+    assert rows['Single-task full fine-tuning'][-1] == '+0.00'
+    assert rows['Hyperformer'][0] == '73,770,288'
+    assert rows['LoRA'][2:] == ['—'] * 5

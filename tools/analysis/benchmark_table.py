@@ -1,0 +1,152 @@
+"""Print the benchmark table (Markdown) of the parameter-efficient methods.
+
+For each method: trainable parameters counted on the built model (ours),
+the count the Polyhistor paper printed (where it printed one), and the four
+metrics and Δm read from ``RESULTS/<config name>/metrics.json`` (as written
+by ``tools/test.py CONFIG CHECKPOINT --out RESULTS/<config name>``) when a
+run's results are there. ``--reported`` adds the figures reported in the
+literature for comparison (collected from secondary sources).
+
+Example:
+    python tools/analysis/benchmark_table.py --results results/ --reported
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+from collections import OrderedDict
+
+import mmpoly  # noqa: F401
+from mmpoly.evaluation import PASCAL_SWIN_T_REFERENCES, delta_m
+from mmpoly.utils import build_model_offline, count_parameters
+from mmpoly.utils.config_lookup import repo_configs_dir
+
+PRIMARY = dict(semseg='mIoU', human_parts='mIoU', sal='mIoU', normals='mean')
+
+# method key -> (name, paper's printed trainable count, reported metrics
+# semseg / parts / sal / normals / Δm, from ../shared/METHODS.md)
+METHODS = OrderedDict([
+    ('stft', ('Single-task full fine-tuning', '112.62 M',
+              (67.21, 61.93, 62.35, 17.97, 0.0))),
+    ('mtft', ('Multi-task full fine-tuning', '30.06 M',
+              (None, None, None, None, 2.23))),
+    ('decoder-only', ('Decoders only', '1.94 M (a)', None)),
+    ('bitfit', ('BitFit', '2.85 M', (None, None, None, None, -4.60))),
+    ('relative-bias', ('Relative-bias tuning', '—', None)),
+    ('vpt-shallow', ('VPT-shallow', '—', None)),
+    ('vpt-deep', ('VPT-deep', '3.43 M', (None, None, None, None, -10.85))),
+    ('lora', ('LoRA', '2.87 M', (70.12, 57.73, 61.90, 18.96, -2.17))),
+    ('adapter', ('Adapter', '11.24 M', (None, None, None, None, -2.71))),
+    ('shared-adapter', ('Shared adapter', '4.74 M', None)),
+    ('low-rank-adapter', ('Low-rank adapter', '—', None)),
+    ('phm-adapter', ('PHM adapter', '—', None)),
+    ('compacter', ('Compacter', '—', None)),
+    ('compacter++', ('Compacter++', '—', None)),
+    ('hyperformer', ('Hyperformer', '72.77 M (b)',
+                     (71.43, 60.73, 65.54, 17.77, 2.64))),
+    ('hyperformer++', ('Hyperformer++ (ablation)', '—', None)),
+    ('mtlora', ('MTLoRA', '8.34 M (c)', (67.90, 59.84, 65.40, 16.60, 2.55))),
+    ('polyhistor', ('**Polyhistor**', '8.96 M',
+                    (70.87, 59.54, 65.47, 17.47, 2.34))),
+    ('polyhistor-lite', ('**Polyhistor-Lite**', '6.41 M (d)',
+                         (70.24, 59.12, 64.75, 17.40, 1.74))),
+])
+NOTES = [
+    '(a) not reproducible: heads and per-task output norms alone are '
+    '2,549,024.',
+    '(b) likely a misprint: the configuration reproduces 73.77 M.',
+    '(c) the reference counts its own HRNet heads; with the benchmark\'s '
+    'heads the same method has the count in the first column.',
+    '(d) re-reported elsewhere, not reproducible; the method as described '
+    'has ≈ 3.0 M.',
+]
+METRICS = ('semseg/mIoU', 'human_parts/mIoU', 'sal/mIoU', 'normals/mean',
+           'delta_m')
+HEADER = ('semseg mIoU ↑', 'parts mIoU ↑', 'sal mIoU ↑', 'normals mErr ↓',
+          'Δm % ↑')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--backbone', default='swin-t',
+                        help='swin-t, swin-s or swin-b')
+    parser.add_argument('--results', default='results',
+                        help='folder of <config name>/metrics.json')
+    parser.add_argument('--reported', action='store_true',
+                        help='also print the figures reported in the '
+                        'literature')
+    return parser.parse_args()
+
+
+def method_of(stem: str) -> str:
+    name = stem.split('_swin-')[0]
+    return 'stft' if name.startswith('stft-') else name
+
+
+def configs_for(backbone: str):
+    root = repo_configs_dir() or 'configs'
+    paths = glob.glob(
+        osp.join(root, 'baselines', f'*_{backbone}_pascal-context.py'))
+    paths += glob.glob(
+        osp.join(root, 'polyhistor', f'*_{backbone}_pascal-context.py'))
+    groups = OrderedDict((m, []) for m in METHODS)
+    for p in sorted(paths):
+        key = method_of(osp.splitext(osp.basename(p))[0])
+        if key in groups:
+            groups[key].append(p)
+    return OrderedDict((k, v) for k, v in groups.items() if v)
+
+
+def read_metrics(results: str, configs):
+    merged = {}
+    for config in configs:
+        path = osp.join(results, osp.splitext(osp.basename(config))[0],
+                        'metrics.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                merged.update(json.load(f)['metrics'])
+    return merged
+
+
+def fmt(value, signed=False):
+    if value is None:
+        return '—'
+    return f'{value:+.2f}' if signed else f'{value:.2f}'
+
+
+def main():
+    args = parse_args()
+    groups = configs_for(args.backbone)
+    print(f'| method ({args.backbone.upper()}) | trainable (ours) | paper | ' +
+          ' | '.join(HEADER) + ' |')
+    print('|---|---:|---:|' + '---:|' * len(HEADER))
+    for key, configs in groups.items():
+        name, paper, _ = METHODS[key]
+        trainable = sum(
+            count_parameters(build_model_offline(c))[0] for c in configs)
+        got = read_metrics(args.results, configs)
+        if key == 'stft':  # four runs: Δm of their combined metrics
+            got.pop('delta_m', None)
+            primary = {t: got.get(f'{t}/{m}') for t, m in PRIMARY.items()}
+            if all(v is not None for v in primary.values()):
+                got['delta_m'] = delta_m(primary, PASCAL_SWIN_T_REFERENCES)
+        cells = [fmt(got.get(m), m == 'delta_m') for m in METRICS]
+        if args.backbone != 'swin-t':
+            paper = '—'
+        print(f'| {name} | {trainable:,} | {paper} | ' + ' | '.join(cells) +
+              ' |')
+    print()
+    for note in NOTES:
+        print(note + '  ')
+    if args.reported:
+        print('\nReported in the literature (Swin-T, PASCAL-Context):\n')
+        print('| method | ' + ' | '.join(HEADER) + ' |')
+        print('|---|' + '---:|' * len(HEADER))
+        for key, (name, _, reported) in METHODS.items():
+            if reported:
+                print(f'| {name} | ' + ' | '.join(
+                    fmt(v, i == 4) for i, v in enumerate(reported)) + ' |')
+
+
+if __name__ == '__main__':
+    main()
