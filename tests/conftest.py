@@ -23,6 +23,6 @@ def _mmseg_scope():
 def toy_root(tmp_path_factory):
     """A small toy PASCAL-Context MT data set (8 train, 4 val, 64 px)."""
     root = str(tmp_path_factory.mktemp('toy_pascal_mt'))
-    generate_toy_pascal_mt(root, num_train=8, num_val=4, size=64, seed=0,
-                           overwrite=True)
+    generate_toy_pascal_mt(
+        root, num_train=8, num_val=4, size=64, seed=0, overwrite=True)
     return root

@@ -28,8 +28,10 @@ def small_tuner(kind: str = 'Polyhistor', **kw) -> dict:
     return cfg
 
 
-def segmentor_cfg(backbone: dict, tasks: Sequence[str] = TASKS,
-                  channels: int = 16, **kw) -> dict:
+def segmentor_cfg(backbone: dict,
+                  tasks: Sequence[str] = TASKS,
+                  channels: int = 16,
+                  **kw) -> dict:
     cfg = dict(
         type='MultiTaskSegmentor',
         backbone=backbone,
@@ -43,7 +45,9 @@ def segmentor_cfg(backbone: dict, tasks: Sequence[str] = TASKS,
     return cfg
 
 
-def fake_batch(tasks: Sequence[str] = TASKS, n: int = 2, size: int = 64,
+def fake_batch(tasks: Sequence[str] = TASKS,
+               n: int = 2,
+               size: int = 64,
                seed: int = 0) -> Tuple[torch.Tensor, list]:
     """Normalised images and samples with ground truth for ``tasks``."""
     g = torch.Generator().manual_seed(seed)
@@ -51,8 +55,11 @@ def fake_batch(tasks: Sequence[str] = TASKS, n: int = 2, size: int = 64,
     samples = []
     for _ in range(n):
         s = MultiTaskDataSample(
-            metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
-                          pad_shape=(size, size), padding_size=(0, 0, 0, 0)))
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size),
+                padding_size=(0, 0, 0, 0)))
         for t in tasks:
             if t == 'semseg':
                 d = torch.randint(0, 21, (1, size, size), generator=g)

@@ -13,21 +13,27 @@ TOY_MTFT = 'configs/toy/mtft_swin-mini_toy-pascal.py'
 
 
 def run(args, timeout=600):
-    proc = subprocess.run([sys.executable] + args, cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable] + args,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     return proc.stdout
 
 
 def test_benchmark_tool_with_floors():
-    out = run(['tools/analysis/benchmark.py', TOY_POLY, TOY_MTFT, '--floor',
-               '--size', '64', '--batch', '1', '--iters', '1', '--json'])
+    out = run([
+        'tools/analysis/benchmark.py', TOY_POLY, TOY_MTFT, '--floor', '--size',
+        '64', '--batch', '1', '--iters', '1', '--json'
+    ])
     rows = json.loads(out[out.index('['):])
-    assert [(osp.basename(r['config']), r['variant']) for r in rows] == [
-        (osp.basename(TOY_POLY), 'method'), (osp.basename(TOY_POLY), 'floor'),
-        (osp.basename(TOY_POLY), 'floor-fwd'),
-        (osp.basename(TOY_MTFT), 'method')
-    ]
+    assert [(osp.basename(r['config']), r['variant'])
+            for r in rows] == [(osp.basename(TOY_POLY), 'method'),
+                               (osp.basename(TOY_POLY), 'floor'),
+                               (osp.basename(TOY_POLY), 'floor-fwd'),
+                               (osp.basename(TOY_MTFT), 'method')]
     for r in rows:
         assert r['train_step_s'] > 0 and r['infer_ms_per_img'] > 0
         assert r['peak_train_mb'] is None or r['peak_train_mb'] > 0
@@ -44,11 +50,17 @@ def test_checkpoint_size_tool():
 
 @pytest.mark.e2e
 def test_demo_runs_and_prints_table(tmp_path):
-    out = run(['tools/demo.py', '--iters', '3', '--work-dir',
-               str(tmp_path / 'w'), '--data-root', str(tmp_path / 'data')])
+    out = run([
+        'tools/demo.py', '--iters', '3', '--work-dir',
+        str(tmp_path / 'w'), '--data-root',
+        str(tmp_path / 'data')
+    ])
     assert 'polyhistor_swin-mini_toy-pascal' in out
     assert 'mtft_swin-mini_toy-pascal' in out
-    rows = [l for l in out.splitlines() if l.startswith(('polyhistor', 'mtft'))]
+    rows = [
+        row for row in out.splitlines()
+        if row.startswith(('polyhistor', 'mtft'))
+    ]
     assert len(rows) == 4
     assert all(len(r.split()) == 8 for r in rows)
 
@@ -61,27 +73,38 @@ def test_benchmark_table_reads_results(tmp_path):
         (results / stem / 'metrics.json').write_text(
             json.dumps(dict(metrics=metrics)))
 
-    write('polyhistor_swin-t_pascal-context', {
-        'semseg/mIoU': 70.0, 'human_parts/mIoU': 60.0, 'sal/mIoU': 65.0,
-        'normals/mean': 17.5, 'delta_m': 1.5
-    })
-    refs = dict(semseg=('mIoU', 67.21), parts=('mIoU', 61.93),
-                sal=('mIoU', 62.35), normals=('mean', 17.97))
-    tasks = dict(semseg='semseg', parts='human_parts', sal='sal',
-                 normals='normals')
+    write(
+        'polyhistor_swin-t_pascal-context', {
+            'semseg/mIoU': 70.0,
+            'human_parts/mIoU': 60.0,
+            'sal/mIoU': 65.0,
+            'normals/mean': 17.5,
+            'delta_m': 1.5
+        })
+    refs = dict(
+        semseg=('mIoU', 67.21),
+        parts=('mIoU', 61.93),
+        sal=('mIoU', 62.35),
+        normals=('mean', 17.97))
+    tasks = dict(
+        semseg='semseg', parts='human_parts', sal='sal', normals='normals')
     for short, (metric, value) in refs.items():
-        write(f'stft-{short}_swin-t_pascal-context',
-              {f'{tasks[short]}/{metric}': value, 'delta_m': 99.0})
-    out = run(['tools/analysis/benchmark_table.py', '--results',
-               str(results)])
-    rows = {l.split('|')[1].strip(): [c.strip() for c in l.split('|')[2:-1]]
-            for l in out.splitlines() if l.startswith('| ')}
+        write(f'stft-{short}_swin-t_pascal-context', {
+            f'{tasks[short]}/{metric}': value,
+            'delta_m': 99.0
+        })
+    out = run(['tools/analysis/benchmark_table.py', '--results', str(results)])
+    rows = {
+        line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
+        for line in out.splitlines() if line.startswith('| ')
+    }
     assert rows['**Polyhistor**'] == [
         '8,960,352', '8.96 M', '70.00', '60.00', '65.00', '17.50', '+1.50'
     ]
     # single-task row: sum of the four models, Δm of the references = 0
-    assert rows['Single-task full fine-tuning'][:2] == ['112,620,296',
-                                                        '112.62 M']
+    assert rows['Single-task full fine-tuning'][:2] == [
+        '112,620,296', '112.62 M'
+    ]
     assert rows['Single-task full fine-tuning'][-1] == '+0.00'
     assert rows['Hyperformer'][0] == '73,770,288'
     assert rows['LoRA'][2:] == ['—'] * 5

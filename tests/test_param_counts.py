@@ -17,8 +17,10 @@ EXPECTED = {
     B + 'shared-adapter_swin-t_pascal-context.py': 4_721_024,
     'configs/polyhistor/polyhistor_swin-t_pascal-context.py': 8_960_352,
 }
-STFT = [B + f'stft-{t}_swin-t_pascal-context.py'
-        for t in ('semseg', 'parts', 'sal', 'normals')]
+STFT = [
+    B + f'stft-{t}_swin-t_pascal-context.py'
+    for t in ('semseg', 'parts', 'sal', 'normals')
+]
 
 
 @pytest.mark.parametrize('config', sorted(EXPECTED))
@@ -33,7 +35,10 @@ def test_count_params_tool_json_and_single_task_sum():
     proc = subprocess.run(
         [sys.executable, 'tools/analysis/count_params.py', '--json'] + STFT +
         ['configs/polyhistor_swin-t.py', 'configs/polyhistor-lite_swin-t.py'],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = json.loads(proc.stdout[proc.stdout.index('['):])
     assert [r['config'] for r in rows][:4] == STFT
@@ -46,16 +51,24 @@ def test_count_params_tool_json_and_single_task_sum():
 
 
 def test_stage_table_shows_quadratic_adapters_and_flat_lite():
-    proc = subprocess.run(
-        [sys.executable, 'tools/analysis/stage_params.py',
-         B + 'adapter_swin-t_pascal-context.py', 'configs/polyhistor_swin-t.py',
-         'configs/polyhistor-lite_swin-t.py'],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([
+        sys.executable, 'tools/analysis/stage_params.py',
+        B + 'adapter_swin-t_pascal-context.py', 'configs/polyhistor_swin-t.py',
+        'configs/polyhistor-lite_swin-t.py'
+    ],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
+                          timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = [l for l in proc.stdout.splitlines() if l.startswith('| ')]
-    stage = {int(l.split('|')[1]): [int(c.replace(',', '').strip())
-                                    for c in l.split('|')[4:7]]
-             for l in lines if l.split('|')[1].strip().isdigit()}
+    lines = [
+        line for line in proc.stdout.splitlines() if line.startswith('| ')
+    ]
+    stage = {
+        int(line.split('|')[1]):
+        [int(c.replace(',', '').strip()) for c in line.split('|')[4:7]]
+        for line in lines if line.split('|')[1].strip().isdigit()
+    }
     # adapter: 4 tasks x D_s x (C_s^2 + 3.5 C_s) (ρ = 2, LN_post)
     for s, (c, d) in enumerate(zip((96, 192, 384, 768), (2, 2, 6, 2)), 1):
         assert stage[s][0] == 4 * d * (c * c + 7 * c // 2)
@@ -65,5 +78,5 @@ def test_stage_table_shows_quadratic_adapters_and_flat_lite():
     # Lite: only layer embeddings and kernels per stage, no C_s^2 term
     assert stage[1][2] == 2 * 128
     assert stage[4][2] == 2 * 8 * 128 + 2 * 2 * (8**3 + 8**2)
-    total = [l for l in lines if 'method total' in l][0]
+    total = [line for line in lines if 'method total' in line][0]
     assert '479,472' in total and '6,411,328' in total

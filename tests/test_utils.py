@@ -32,9 +32,9 @@ def test_find_config_short_names_from_repo_root(in_repo, name):
     assert _same(find_config(name))
 
 
-@pytest.mark.parametrize('name', [
-    'mtft_swin-t_pascal-context', 'stft-sal_swin-b_pascal-context.py'
-])
+@pytest.mark.parametrize(
+    'name',
+    ['mtft_swin-t_pascal-context', 'stft-sal_swin-b_pascal-context.py'])
 def test_find_config_short_names_elsewhere(tmp_path, monkeypatch, name):
     monkeypatch.chdir(tmp_path)
     found = find_config(name)
@@ -58,14 +58,15 @@ def test_strip_pretrained():
         type='MultiTaskSegmentor',
         pretrained='weights.pth',
         backbone=dict(
-            type='Swin',
-            init_cfg=dict(type='Pretrained', checkpoint='x.pth')),
+            type='Swin', init_cfg=dict(type='Pretrained', checkpoint='x.pth')),
         neck=dict(init_cfg=[
             dict(type='Pretrained', checkpoint='y.pth'),
             dict(type='Kaiming', layer='Conv2d')
         ]),
-        heads=[dict(init_cfg=[dict(type='Pretrained', checkpoint='z.pth')]),
-               dict(init_cfg=dict(type='Normal', std=0.01))])
+        heads=[
+            dict(init_cfg=[dict(type='Pretrained', checkpoint='z.pth')]),
+            dict(init_cfg=dict(type='Normal', std=0.01))
+        ])
     out = strip_pretrained(cfg)
     assert out is cfg
     assert cfg['pretrained'] is None
@@ -89,19 +90,24 @@ def _loader(**ds):
 
 
 def test_check_data_roots_ok(toy_root):
-    cfg = Config(dict(
-        train_dataloader=_loader(data_root=toy_root, split='train',
-                                 tasks=('sal', ), pipeline=[]),
-        val_dataloader=_loader(data_root=toy_root, split='val'),
-        test_dataloader=None))
+    cfg = Config(
+        dict(
+            train_dataloader=_loader(
+                data_root=toy_root,
+                split='train',
+                tasks=('sal', ),
+                pipeline=[]),
+            val_dataloader=_loader(data_root=toy_root, split='val'),
+            test_dataloader=None))
     check_data_roots(cfg)
 
 
 def test_check_data_roots_missing(tmp_path, toy_root):
     missing = str(tmp_path / 'PASCAL_MT')
-    cfg = Config(dict(
-        train_dataloader=_loader(data_root=toy_root, split='train'),
-        val_dataloader=_loader(data_root=missing, split='val')))
+    cfg = Config(
+        dict(
+            train_dataloader=_loader(data_root=toy_root, split='train'),
+            val_dataloader=_loader(data_root=missing, split='val')))
     with pytest.raises(FileNotFoundError) as e:
         check_data_roots(cfg)
     assert missing in str(e.value)
@@ -109,23 +115,31 @@ def test_check_data_roots_missing(tmp_path, toy_root):
 
 
 def test_check_data_roots_missing_split(toy_root):
-    cfg = Config(dict(val_dataloader=_loader(data_root=toy_root,
-                                             split='test')))
+    cfg = Config(
+        dict(val_dataloader=_loader(data_root=toy_root, split='test')))
     with pytest.raises(FileNotFoundError) as e:
         check_data_roots(cfg)
-    assert osp.join(toy_root, 'ImageSets', 'Context', 'test.txt') in str(
-        e.value)
+    assert osp.join(toy_root, 'ImageSets', 'Context',
+                    'test.txt') in str(e.value)
 
 
 def test_check_data_roots_wrapped_datasets(tmp_path, toy_root):
     missing = str(tmp_path / 'other')
-    cfg = Config(dict(train_dataloader=dict(dataset=dict(
-        type='ConcatDataset',
-        datasets=[
-            dict(type='PascalContextMTDataset', data_root=toy_root),
-            dict(type='RepeatDataset', times=2, dataset=dict(
-                type='PascalContextMTDataset', data_root=missing)),
-        ]))))
+    cfg = Config(
+        dict(
+            train_dataloader=dict(
+                dataset=dict(
+                    type='ConcatDataset',
+                    datasets=[
+                        dict(
+                            type='PascalContextMTDataset', data_root=toy_root),
+                        dict(
+                            type='RepeatDataset',
+                            times=2,
+                            dataset=dict(
+                                type='PascalContextMTDataset',
+                                data_root=missing)),
+                    ]))))
     with pytest.raises(FileNotFoundError) as e:
         check_data_roots(cfg)
     assert missing in str(e.value)

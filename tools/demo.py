@@ -24,8 +24,8 @@ from mmpoly.utils import count_parameters, find_config
 DEFAULT_CONFIGS = ('configs/toy/polyhistor_swin-mini_toy-pascal.py',
                    'configs/toy/mtft_swin-mini_toy-pascal.py')
 COLUMNS = (('semseg/mIoU', 'semseg mIoU'), ('human_parts/mIoU', 'parts mIoU'),
-           ('sal/mIoU', 'sal mIoU'), ('normals/mean', 'normals mErr'),
-           ('delta_m', 'Δm %'))
+           ('sal/mIoU', 'sal mIoU'), ('normals/mean',
+                                      'normals mErr'), ('delta_m', 'Δm %'))
 
 
 def parse_args():
@@ -62,8 +62,10 @@ def run(config: str, args) -> dict:
     runner = Runner.from_cfg(cfg.copy())
     trainable, _ = count_parameters(runner.model)
     before = runner.test()
-    print(f'[demo] {name}: training {cfg.train_cfg.max_iters} iterations '
-          f'({trainable:,} trainable parameters) ...', flush=True)
+    print(
+        f'[demo] {name}: training {cfg.train_cfg.max_iters} iterations '
+        f'({trainable:,} trainable parameters) ...',
+        flush=True)
     cfg.visualizer.name = f'{name}_trained'
     runner = Runner.from_cfg(cfg.copy())
     runner.train()

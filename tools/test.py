@@ -1,8 +1,8 @@
 """Evaluate a checkpoint; optionally write predictions and metrics.json.
 
 Example:
-    python tools/test.py configs/polyhistor_swin-t.py work_dirs/x/iter_40000.pth \
-        --out results/polyhistor_swin-t
+    python tools/test.py configs/polyhistor_swin-t.py \
+        work_dirs/x/iter_40000.pth --out results/polyhistor_swin-t
 writes results/polyhistor_swin-t/<task>/<img_id>.png in the data set's own
 formats (index PNGs for semseg and human parts, 8-bit probability PNGs for
 saliency, RGB-encoded normals like normals_distill) and
@@ -14,45 +14,30 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
 from mmengine.dist import is_main_process
 from mmengine.runner import Runner
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
-from mmpoly.utils import (adapt_dist_backend, check_data_roots, find_config,
-                          finish_distributed)
+from mmpoly.utils import check_data_roots, finish_distributed
+from mmpoly.utils.tool_args import add_runner_args, load_runner_config
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Test a multi-task model')
     parser.add_argument('config', help='config file (or its short name)')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--work-dir', help='where logs go')
     parser.add_argument(
         '--out',
         help='directory for predictions (<task>/<img_id>.png) and '
         'metrics.json')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, key=value')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parser.parse_args()
 
 
 def set_output_dir(evaluator_cfg, out_dir: str) -> None:
     """Point every MultiTaskMetric of the evaluator config at ``out_dir``."""
-    cfgs = evaluator_cfg if isinstance(evaluator_cfg, list) else [
-        evaluator_cfg
-    ]
+    cfgs = evaluator_cfg if isinstance(evaluator_cfg,
+                                       list) else [evaluator_cfg]
     found = False
     for cfg in cfgs:
         if cfg.get('type') == 'MultiTaskMetric':
@@ -64,21 +49,12 @@ def set_output_dir(evaluator_cfg, out_dir: str) -> None:
 
 def main():
     args = parse_args()
-    cfg = Config.fromfile(find_config(args.config))
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    cfg = load_runner_config(args)
     if not osp.isfile(args.checkpoint):
         sys.exit(f'error: checkpoint {args.checkpoint} not found')
     cfg.load_from = args.checkpoint
     if args.out:
         set_output_dir(cfg.test_evaluator, args.out)
-    adapt_dist_backend(cfg)
     try:
         check_data_roots(cfg, ('test', ))
     except FileNotFoundError as e:
@@ -94,8 +70,10 @@ def main():
                 dict(
                     config=args.config,
                     checkpoint=args.checkpoint,
-                    metrics={k: float(v)
-                             for k, v in metrics.items()}),
+                    metrics={
+                        k: float(v)
+                        for k, v in metrics.items()
+                    }),
                 f,
                 indent=2)
         print(f'metrics written to {path}')

@@ -1,4 +1,4 @@
-"""PASCAL-Context multi-task data set, read in the layout it is distributed in."""
+"""PASCAL-Context multi-task data set, read in its distributed layout."""
 import os.path as osp
 from collections import Counter
 from typing import Dict, List, Optional, Sequence
@@ -14,7 +14,7 @@ PASCAL_MT_LAYOUT = """\
 <data_root>/
   JPEGImages/<id>.jpg                 RGB images
   ImageSets/Context/{train,val}.txt   split files, one id per line
-  semseg/VOC12/<id>.png               semseg (or semseg/pascal-context/<id>.png)
+  semseg/VOC12/<id>.png               semseg (or semseg/pascal-context/)
   human_parts/<id>.mat                PASCAL-Part 'anno' struct (human_parts)
   sal_distill/<id>.png                saliency (sal)
   normals_distill/<id>.png            surface normals (normals)
@@ -90,7 +90,9 @@ class PascalContextMTDataset(BaseDataset):
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         metainfo.setdefault('tasks', self.tasks)
         super().__init__(
-            ann_file=ann_file, data_root=data_root, metainfo=metainfo,
+            ann_file=ann_file,
+            data_root=data_root,
+            metainfo=metainfo,
             **kwargs)
 
     @classmethod
@@ -123,7 +125,8 @@ class PascalContextMTDataset(BaseDataset):
         if dup:
             dup = dup[:_MAX_LISTED]
             raise ValueError(
-                f'split file {self.ann_file!r} lists ids more than once: {dup}')
+                f'split file {self.ann_file!r} lists ids more than once: {dup}'
+            )
 
         data_list, missing = [], []
         for img_id in ids:

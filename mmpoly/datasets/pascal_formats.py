@@ -70,7 +70,7 @@ def check_shape(arr: np.ndarray,
 
 
 def check_label_range(arr: np.ndarray, num_classes: int, path: str) -> None:
-    """Raise if a class map holds values outside ``[0, num_classes) ∪ {255}``."""
+    """Raise if a class map holds values outside [0, num_classes) and 255."""
     bad = (arr >= num_classes) & (arr != IGNORE_INDEX)
     if bad.any():
         values = sorted(int(v) for v in np.unique(arr[bad]))[:10]
@@ -96,18 +96,21 @@ def read_class_map(path: str,
     return arr
 
 
-def read_saliency(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
+def read_saliency(path: str,
+                  backend_args: Optional[dict] = None) -> np.ndarray:
     """Read a grey saliency PNG: salient where ``png / 255 > 0.5``."""
     arr = _read_image(path, 'grayscale', backend_args)
     return (arr.astype(np.float32) / 255. > 0.5).astype(np.uint8)
 
 
-def read_label_map(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Read the 459-class ``LabelMap`` of ``pascal-context/trainval/<id>.mat``."""
+def read_label_map(path: str,
+                   backend_args: Optional[dict] = None) -> np.ndarray:
+    """Read the 459-class ``LabelMap`` of ``pascal-context/trainval``."""
     mat = _loadmat(path, backend_args)
     if 'LabelMap' not in mat:
-        raise DataFormatError(f'{path}: no variable "LabelMap" '
-                              f'(variables: {sorted(k for k in mat if not k.startswith("__"))})')
+        raise DataFormatError(
+            f'{path}: no variable "LabelMap" '
+            f'(variables: {sorted(k for k in mat if not k.startswith("__"))})')
     return np.asarray(mat['LabelMap'])
 
 
@@ -196,7 +199,8 @@ def write_probability_png(prob: np.ndarray, path: str) -> None:
 
 
 def encode_normals(normals: np.ndarray) -> np.ndarray:
-    """Encode ``(H, W, 3)`` xyz normals as RGB ``uint8`` (``normals_distill``)."""
+    """Encode ``(H, W, 3)`` xyz normals as RGB ``uint8`` like
+    ``normals_distill``."""
     rgb = (np.asarray(normals, dtype=np.float32) + 1.0) * 0.5 * 255.0
     return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
 

@@ -22,7 +22,7 @@ def _read_lines(name: str):
 
 @lru_cache()
 def voc_classes() -> Tuple[str, ...]:
-    """The 21 semantic classes (background + 20 VOC classes), in label order."""
+    """The 21 semantic classes (background + 20 VOC), in label order."""
     return tuple(_read_lines('voc_classes.txt'))
 
 

@@ -28,8 +28,8 @@ from ..structures import IGNORE_INDEX
 from .pascal_formats import encode_normals
 
 #: 459-class LabelMap id of each VOC class (index = VOC label).
-VOC_TO_CONTEXT = (0, 2, 23, 25, 31, 34, 45, 59, 65, 72, 98, 397, 113, 207,
-                  258, 284, 308, 347, 368, 416, 427)
+VOC_TO_CONTEXT = (0, 2, 23, 25, 31, 34, 45, 59, 65, 72, 98, 397, 113, 207, 258,
+                  284, 308, 347, 368, 416, 427)
 #: Background surfaces: (LabelMap id, RGB albedo, plane normal).
 BACKGROUNDS = (
     (440, (200, 190, 170), (0.0, 0.0, 1.0)),  # wall (normals-valid)
@@ -40,8 +40,16 @@ BACKGROUNDS = (
 PERSON = 15
 #: Part name -> (shade multiplier) of the figure drawing.
 _PART_SHADE = {
-    'head': 1.25, 'torso': 1.0, 'luarm': 0.8, 'ruarm': 0.8, 'llarm': 0.6,
-    'rlarm': 0.6, 'luleg': 0.9, 'ruleg': 0.9, 'llleg': 0.7, 'rlleg': 0.7
+    'head': 1.25,
+    'torso': 1.0,
+    'luarm': 0.8,
+    'ruarm': 0.8,
+    'llarm': 0.6,
+    'rlarm': 0.6,
+    'luleg': 0.9,
+    'ruleg': 0.9,
+    'llleg': 0.7,
+    'rlleg': 0.7
 }
 _LIGHT = np.array([0.3, 0.4, 0.866])
 
@@ -70,8 +78,8 @@ def _figure_parts(h: int, w: int, cy: float, cx: float,
     s = size
 
     def box(y0, y1, x0, x1):
-        return ((yy >= cy + y0 * s) & (yy < cy + y1 * s) &
-                (xx >= cx + x0 * s) & (xx < cx + x1 * s))
+        return ((yy >= cy + y0 * s) & (yy < cy + y1 * s) & (xx >= cx + x0 * s)
+                & (xx < cx + x1 * s))
 
     head = (yy - (cy - 0.75 * s))**2 + (xx - cx)**2 <= (0.2 * s)**2
     return {
@@ -171,8 +179,9 @@ class ToyPascalSample:
     def human_parts_struct(self, img_id: str) -> np.ndarray:
         anno = np.empty((1, 1), dtype=[('imname', 'O'), ('objects', 'O')])
         anno[0, 0]['imname'] = img_id
-        anno[0, 0]['objects'] = _struct(
-            self.objects, ('class', 'class_ind', 'mask', 'parts'))
+        anno[0,
+             0]['objects'] = _struct(self.objects,
+                                     ('class', 'class_ind', 'mask', 'parts'))
         return anno
 
 
@@ -238,13 +247,16 @@ def generate_toy_pascal_mt(out_dir: str,
 
 def _write_sample(root: str, img_id: str, s: ToyPascalSample,
                   context_semseg: bool, savemat) -> None:
+
     def path(*parts):
         p = osp.join(root, *parts)
         os.makedirs(osp.dirname(p), exist_ok=True)
         return p
 
-    mmcv.imwrite(s.img[..., ::-1], path('JPEGImages', img_id + '.jpg'),
-                 params=[cv2.IMWRITE_JPEG_QUALITY, 95])
+    mmcv.imwrite(
+        s.img[..., ::-1],
+        path('JPEGImages', img_id + '.jpg'),
+        params=[cv2.IMWRITE_JPEG_QUALITY, 95])
     sem_dir = 'pascal-context' if context_semseg else 'VOC12'
     mmcv.imwrite(s.semseg_png, path('semseg', sem_dir, img_id + '.png'))
     mmcv.imwrite(s.sal * 255, path('sal_distill', img_id + '.png'))
@@ -257,4 +269,3 @@ def _write_sample(root: str, img_id: str, s: ToyPascalSample,
     savemat(
         path('human_parts', img_id + '.mat'),
         {'anno': s.human_parts_struct(img_id)})
-

@@ -9,8 +9,8 @@ local files with :func:`load_local_checkpoint`, which keeps the safe
 writes into checkpoints (its ``HistoryBuffer`` and NumPy arrays/scalars).
 
 A file that needs anything else is refused with the names of the
-offending globals; set ``MMPOLY_TRUSTED_CHECKPOINTS=1`` (or ``true`` / ``yes``) to load
-such files
+offending globals; set ``MMPOLY_TRUSTED_CHECKPOINTS=1`` (or ``true`` /
+``yes``) to load such files
 with the full (unsafe) unpickler when you trust them.
 """
 import os

@@ -38,8 +38,7 @@ class MultiTaskDDP(MMDistributedDataParallel):
         if on_cpu:
             kwargs.pop('device_ids', None)
             kwargs.pop('output_device', None)
-        self._per_task = bool(getattr(module, 'uses_per_task_backward',
-                                      False))
+        self._per_task = bool(getattr(module, 'uses_per_task_backward', False))
         if self._per_task:
             kwargs['find_unused_parameters'] = True
         super().__init__(module=module, **kwargs)

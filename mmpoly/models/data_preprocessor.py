@@ -34,11 +34,11 @@ def stack_multitask_batch(
         (left, right, top, bottom)).
     """
     if size is not None:
-        target = (max(max(t.shape[-2] for t in inputs), size[0]),
-                  max(max(t.shape[-1] for t in inputs), size[1]))
+        target = (max(max(t.shape[-2] for t in inputs),
+                      size[0]), max(max(t.shape[-1] for t in inputs), size[1]))
     else:
-        target = (max(t.shape[-2] for t in inputs),
-                  max(t.shape[-1] for t in inputs))
+        target = (max(t.shape[-2]
+                      for t in inputs), max(t.shape[-1] for t in inputs))
         if size_divisor and size_divisor > 1:
             target = tuple(-(-s // size_divisor) * size_divisor
                            for s in target)
@@ -95,9 +95,10 @@ class MultiTaskDataPreprocessor(SegDataPreProcessor):
                 raise ValueError(
                     'MultiTaskDataPreprocessor needs size or size_divisor '
                     'to batch training images')
-            inputs, pad_infos = stack_multitask_batch(
-                inputs, data_samples, self.size, self.size_divisor,
-                self.pad_val)
+            inputs, pad_infos = stack_multitask_batch(inputs, data_samples,
+                                                      self.size,
+                                                      self.size_divisor,
+                                                      self.pad_val)
             if self.batch_augments is not None:
                 inputs, data_samples = self.batch_augments(
                     inputs, data_samples)
@@ -110,8 +111,8 @@ class MultiTaskDataPreprocessor(SegDataPreProcessor):
                     'images of a test batch differ in size '
                     f'{[tuple(x.shape[-2:]) for x in inputs]}; set '
                     'data_preprocessor.test_cfg=dict(size_divisor=...)')
-            inputs, pad_infos = stack_multitask_batch(
-                inputs, None, size, divisor, self.pad_val)
+            inputs, pad_infos = stack_multitask_batch(inputs, None, size,
+                                                      divisor, self.pad_val)
         if data_samples is not None:
             for sample, info in zip(data_samples, pad_infos):
                 sample.set_metainfo(info)

@@ -1,4 +1,4 @@
-"""Data sample holding one image's ground truth and predictions for all tasks."""
+"""A data sample with one image's ground truth and predictions, all tasks."""
 from typing import List
 
 from mmengine.structures import BaseDataElement, PixelData
@@ -32,7 +32,8 @@ class MultiTaskDataSample(BaseDataElement):
         if key not in self:
             raise KeyError(
                 f'data sample of {self.metainfo.get("img_path", "?")} has no '
-                f'ground truth for task {task!r} (fields: {list(self.keys())})')
+                f'ground truth for task {task!r} (fields: {list(self.keys())})'
+            )
         return self.get(key)
 
     def get_pred(self, task: str) -> PixelData:

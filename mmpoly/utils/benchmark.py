@@ -14,8 +14,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from ..structures import (BINARY, NORMALS, MultiTaskDataSample,
-                          get_task_spec)
+from ..structures import (BINARY, NORMALS, MultiTaskDataSample, get_task_spec)
 from .config_lookup import find_config
 from .model_building import count_parameters
 from .offline import strip_pretrained
@@ -49,8 +48,9 @@ def fake_data(tasks, batch: int, size: int, seed: int = 0) -> dict:
     g = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for _ in range(batch):
-        inputs.append(torch.randint(0, 256, (3, size, size), generator=g,
-                                    dtype=torch.uint8))
+        inputs.append(
+            torch.randint(
+                0, 256, (3, size, size), generator=g, dtype=torch.uint8))
         s = MultiTaskDataSample(
             metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
         for t in tasks:

@@ -6,8 +6,9 @@ from typing import Optional
 
 def repo_configs_dir() -> Optional[str]:
     """The ``configs`` folder of the mmpoly checkout, if there is one."""
-    path = osp.join(osp.dirname(osp.dirname(osp.dirname(
-        osp.abspath(__file__)))), 'configs')
+    path = osp.join(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
+        'configs')
     return path if osp.isdir(path) else None
 
 
@@ -45,7 +46,7 @@ def find_config(path: str) -> str:
     stem = name[:-3].split('_')[0]
     close = []
     for root in roots:
-        close += glob.glob(osp.join(root, '**', f'*{stem}*.py'),
-                           recursive=True)
+        close += glob.glob(
+            osp.join(root, '**', f'*{stem}*.py'), recursive=True)
     hint = ('; similar: ' + ', '.join(sorted(set(close))[:8])) if close else ''
     raise FileNotFoundError(f'config {path!r} not found{hint}')

@@ -49,12 +49,12 @@ def test_data_list_paths(toy_root):
                                             img_id + '.png')
         assert info['normals_path'] == osp.join(toy_root, 'normals_distill',
                                                 img_id + '.png')
-        assert info['label_map_path'] == osp.join(
-            toy_root, 'pascal-context', 'trainval', img_id + '.mat')
+        assert info['label_map_path'] == osp.join(toy_root, 'pascal-context',
+                                                  'trainval', img_id + '.mat')
         assert osp.isfile(info['semseg_path'])
         assert tuple(info['tasks']) == ALL
-        for key in ('img_path', 'human_parts_path', 'sal_path',
-                    'normals_path', 'label_map_path'):
+        for key in ('img_path', 'human_parts_path', 'sal_path', 'normals_path',
+                    'label_map_path'):
             assert osp.isfile(info[key]), key
     assert tuple(ds.metainfo['tasks']) == ALL
     assert len(ds.metainfo['semseg_classes']) == 21
@@ -90,8 +90,7 @@ def test_task_subset(toy_root):
 def test_task_subset_does_not_need_other_files(toy_copy):
     shutil.rmtree(osp.join(toy_copy, 'normals_distill'))
     shutil.rmtree(osp.join(toy_copy, 'human_parts'))
-    ds = PascalContextMTDataset(toy_copy, split='val',
-                                tasks=('semseg', 'sal'))
+    ds = PascalContextMTDataset(toy_copy, split='val', tasks=('semseg', 'sal'))
     assert len(ds) == 4
 
 
@@ -106,8 +105,8 @@ def test_missing_data_root(tmp_path):
 def test_missing_split_file(toy_root):
     with pytest.raises(FileNotFoundError) as e:
         PascalContextMTDataset(toy_root, split='test')
-    assert osp.join(toy_root, 'ImageSets', 'Context', 'test.txt') in str(
-        e.value)
+    assert osp.join(toy_root, 'ImageSets', 'Context',
+                    'test.txt') in str(e.value)
 
 
 def test_deleted_label_file(toy_copy):
@@ -196,8 +195,8 @@ def test_check_data_root(toy_root, tmp_path):
     assert missing in str(e.value)
     with pytest.raises(FileNotFoundError) as e:
         PascalContextMTDataset.check_data_root(toy_root, split='trainval')
-    assert osp.join(toy_root, 'ImageSets', 'Context', 'trainval.txt') in str(
-        e.value)
+    assert osp.join(toy_root, 'ImageSets', 'Context',
+                    'trainval.txt') in str(e.value)
     with pytest.raises(FileNotFoundError) as e:
         PascalContextMTDataset.check_data_root(
             toy_root, ann_file=str(tmp_path / 'x.txt'))

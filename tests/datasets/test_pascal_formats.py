@@ -9,8 +9,7 @@ from mmpoly.datasets.pascal_formats import (DataFormatError, check_shape,
                                             encode_normals, read_class_map,
                                             read_human_parts, read_label_map,
                                             read_normals, read_saliency,
-                                            write_index_png,
-                                            write_normals_png,
+                                            write_index_png, write_normals_png,
                                             write_probability_png)
 from mmpoly.datasets.pascal_meta import (human_part_classes,
                                          human_part_mapping,
@@ -35,12 +34,15 @@ def _struct(rows, fields):
 
 def _obj(cls, mask, parts):
     return {
-        'class': 'person' if cls == 15 else f'voc{cls}',
-        'class_ind': np.array([[cls]], np.uint8),
-        'mask': mask.astype(np.uint8),
-        'parts': _struct([
-            dict(part_name=name, mask=m.astype(np.uint8))
-            for name, m in parts
+        'class':
+        'person' if cls == 15 else f'voc{cls}',
+        'class_ind':
+        np.array([[cls]], np.uint8),
+        'mask':
+        mask.astype(np.uint8),
+        'parts':
+        _struct([
+            dict(part_name=name, mask=m.astype(np.uint8)) for name, m in parts
         ], ('part_name', 'mask')),
     }
 
@@ -70,9 +72,8 @@ def test_meta_lists():
     assert len(voc_classes()) == 21
     assert voc_classes()[0] == 'background'
     assert voc_classes()[15] == 'person'
-    assert human_part_classes() == ('background', 'head', 'torso',
-                                    'upper_arm', 'lower_arm', 'upper_leg',
-                                    'lower_leg')
+    assert human_part_classes() == ('background', 'head', 'torso', 'upper_arm',
+                                    'lower_arm', 'upper_leg', 'lower_leg')
     assert person_class_index() == 15
     valid = normals_valid_classes()
     assert {WALL, FLOOR, TV} <= valid
@@ -210,8 +211,8 @@ def test_read_normals_hand_pixels(tmp_path):
     np.testing.assert_allclose(n[0, 0], expect([255, 128, 128]), atol=1e-6)
     assert n[0, 0, 0] == pytest.approx(0.99998, abs=1e-4)
     # (0, 1): floor, (-1, -1, 1) / sqrt(3)
-    np.testing.assert_allclose(n[0, 1], np.array([-1, -1, 1]) / np.sqrt(3),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        n[0, 1], np.array([-1, -1, 1]) / np.sqrt(3), atol=1e-6)
     # (0, 2): valid class but length 0.0068 < 0.5 -> no label
     np.testing.assert_array_equal(n[0, 2], 0)
     # (1, 0): tvmonitor is valid
@@ -246,11 +247,11 @@ def test_normals_round_trip(tmp_path):
 
 
 def test_read_normals_label_map_size_mismatch(tmp_path):
-    path = _write_rgb_png(np.full((4, 5, 3), 200, np.uint8),
-                          str(tmp_path / 'n.png'))
+    path = _write_rgb_png(
+        np.full((4, 5, 3), 200, np.uint8), str(tmp_path / 'n.png'))
     with pytest.raises(DataFormatError):
-        read_normals(path, np.full((4, 6), WALL, np.uint16),
-                     label_map_path='lm.mat')
+        read_normals(
+            path, np.full((4, 6), WALL, np.uint16), label_map_path='lm.mat')
 
 
 # --------------------------------------------------------------- saliency
@@ -278,8 +279,8 @@ def test_read_class_map_palette_png(tmp_path):
     from PIL import Image
     arr = np.array([[0, 3, 15], [255, 1, 0]], np.uint8)
     img = Image.fromarray(arr, mode='P')
-    img.putpalette(list(np.random.default_rng(0).integers(
-        0, 255, 768, dtype=np.uint8)))
+    img.putpalette(
+        list(np.random.default_rng(0).integers(0, 255, 768, dtype=np.uint8)))
     path = str(tmp_path / 'p.png')
     img.save(path)
     np.testing.assert_array_equal(read_class_map(path, 21), arr)
@@ -299,8 +300,8 @@ def test_read_class_map_out_of_range(tmp_path):
 
 
 def test_read_class_map_rgb_rejected(tmp_path):
-    path = _write_rgb_png(np.zeros((3, 3, 3), np.uint8),
-                          str(tmp_path / 'rgb.png'))
+    path = _write_rgb_png(
+        np.zeros((3, 3, 3), np.uint8), str(tmp_path / 'rgb.png'))
     with pytest.raises(DataFormatError) as e:
         read_class_map(path, 21)
     assert path in str(e.value)
@@ -358,7 +359,11 @@ def test_write_probability_png(tmp_path):
 
 
 # ----------------------------------- LoadMultiTaskAnnotations error paths
-def _write_sample(tmp_path, h=6, w=8, sem_shape=None, sal_shape=None,
+def _write_sample(tmp_path,
+                  h=6,
+                  w=8,
+                  sem_shape=None,
+                  sal_shape=None,
                   normals_shape=None):
     d = tmp_path
     sem = np.zeros(sem_shape or (h, w), np.uint8)
@@ -395,8 +400,8 @@ def test_load_annotations_ok(tmp_path):
     assert results['gt_human_parts'][1, 1] == 1
     assert results['gt_human_parts'][2, 1] == 0
     assert results['gt_sal'][1, 1] == 1 and results['gt_sal'][0, 0] == 0
-    np.testing.assert_allclose(results['gt_normals'][0, 0], [0, 0, 1],
-                               atol=0.01)
+    np.testing.assert_allclose(
+        results['gt_normals'][0, 0], [0, 0, 1], atol=0.01)
 
 
 def test_load_annotations_subset_and_missing_key(tmp_path):

@@ -59,7 +59,10 @@ def interior(img, r=2):
     return same
 
 
-def check_aligned(results, flip_x=False, flip_y=False, exact_normals=True,
+def check_aligned(results,
+                  flip_x=False,
+                  flip_y=False,
+                  exact_normals=True,
                   r=1):
     img = results['img']
     h, w = img.shape[:2]
@@ -85,8 +88,8 @@ def check_aligned(results, flip_x=False, flip_y=False, exact_normals=True,
     assert where.sum() >= 8
     # bilinear interpolation near block borders mixes neighbouring vectors
     # a little (< 0.1); a misaligned map would be off by > 0.5
-    np.testing.assert_allclose(n[where], expected[where],
-                               atol=1e-5 if exact_normals else 0.1)
+    np.testing.assert_allclose(
+        n[where], expected[where], atol=1e-5 if exact_normals else 0.1)
 
 
 def test_pattern_self_check():
@@ -125,11 +128,10 @@ def test_resize_bilinear_image_maps_follow():
     assert set(np.unique(r['gt_sal'])) == {0, 1}
     # 2x nearest upscaling of the maps
     orig = make_results()
+    np.testing.assert_array_equal(r['gt_semseg'],
+                                  orig['gt_semseg'].repeat(2, 0).repeat(2, 1))
     np.testing.assert_array_equal(
-        r['gt_semseg'], orig['gt_semseg'].repeat(2, 0).repeat(2, 1))
-    np.testing.assert_array_equal(
-        r['gt_human_parts'],
-        orig['gt_human_parts'].repeat(2, 0).repeat(2, 1))
+        r['gt_human_parts'], orig['gt_human_parts'].repeat(2, 0).repeat(2, 1))
     n = r['gt_normals']
     labelled = np.abs(n).sum(axis=2) > 0
     np.testing.assert_array_equal(labelled, r['gt_human_parts'] != 0)
@@ -157,8 +159,10 @@ def test_resize_normals_unit_and_zero():
         np.testing.assert_allclose(length[labelled], 1.0, atol=1e-5)
         # validity is the nearest-resized validity
         import mmcv
-        valid = mmcv.imresize((np.abs(n).sum(2) > 0).astype(np.uint8),
-                              size_wh, interpolation='nearest') > 0
+        valid = mmcv.imresize(
+            (np.abs(n).sum(2) > 0).astype(np.uint8),
+            size_wh,
+            interpolation='nearest') > 0
         np.testing.assert_array_equal(labelled, valid)
     np.testing.assert_array_equal(
         resize_normals(np.zeros((5, 6, 3), np.float32), (12, 10)), 0)
@@ -168,9 +172,13 @@ def test_resize_normals_unit_and_zero():
 
 def test_random_resize_with_multitask_resize():
     t = TRANSFORMS.build(
-        dict(type='RandomResize', scale=(32, 24), ratio_range=(1.5, 1.5),
-             keep_ratio=True, resize_type='MultiTaskResize',
-             interpolation='nearest'))
+        dict(
+            type='RandomResize',
+            scale=(32, 24),
+            ratio_range=(1.5, 1.5),
+            keep_ratio=True,
+            resize_type='MultiTaskResize',
+            interpolation='nearest'))
     r = t(make_results())
     assert r['img'].shape[:2] == (36, 48)
     check_aligned(r, exact_normals=False)
@@ -178,8 +186,12 @@ def test_random_resize_with_multitask_resize():
 
 def test_random_resize_bilinear_normals_unit():
     t = TRANSFORMS.build(
-        dict(type='RandomResize', scale=(32, 24), ratio_range=(0.6, 1.4),
-             keep_ratio=True, resize_type='MultiTaskResize'))
+        dict(
+            type='RandomResize',
+            scale=(32, 24),
+            ratio_range=(0.6, 1.4),
+            keep_ratio=True,
+            resize_type='MultiTaskResize'))
     for _ in range(3):
         r = t(make_results())
         h, w = r['img'].shape[:2]
@@ -269,17 +281,23 @@ def test_pad_size_divisor_and_other_field():
 def test_full_train_pipeline_aligned():
     np.random.seed(1)
     pipeline = Compose([
-        dict(type='RandomResize', scale=(32, 24), ratio_range=(1.25, 1.25),
-             keep_ratio=True, resize_type='MultiTaskResize',
-             interpolation='nearest'),
+        dict(
+            type='RandomResize',
+            scale=(32, 24),
+            ratio_range=(1.25, 1.25),
+            keep_ratio=True,
+            resize_type='MultiTaskResize',
+            interpolation='nearest'),
         dict(type='RandomCrop', crop_size=(20, 20)),
         dict(type='MultiTaskRandomFlip', prob=1.0),
         dict(type='MultiTaskPad', size=(24, 24)),
     ])
     r = pipeline(make_results())
     assert r['img'].shape == (24, 24, 3)
-    inner = {k: (v[:20, :20] if isinstance(v, np.ndarray) else v)
-             for k, v in r.items()}
+    inner = {
+        k: (v[:20, :20] if isinstance(v, np.ndarray) else v)
+        for k, v in r.items()
+    }
     check_aligned(inner, flip_x=True, exact_normals=False)
     assert (r['gt_semseg'][20:] == 255).all()
     assert (r['gt_normals'][:, 20:] == 0).all()
@@ -287,9 +305,13 @@ def test_full_train_pipeline_aligned():
 
 def test_pack_inputs():
     r = make_results()
-    r.update(img_path='/x/2008_000001.jpg', img_id='2008_000001',
-             scale_factor=(1.0, 1.0), flip=False, flip_direction=None,
-             tasks=('semseg', 'human_parts', 'sal', 'normals'))
+    r.update(
+        img_path='/x/2008_000001.jpg',
+        img_id='2008_000001',
+        scale_factor=(1.0, 1.0),
+        flip=False,
+        flip_direction=None,
+        tasks=('semseg', 'human_parts', 'sal', 'normals'))
     r['gt_seg_map'] = np.zeros((H, W), np.uint8)  # not a task: dropped
     r['seg_fields'].append('gt_seg_map')
     out = PackMultiTaskInputs()(r)
@@ -316,8 +338,10 @@ def test_pack_inputs():
 
 
 def test_pack_grey_image_and_subset():
-    r = dict(img=np.zeros((5, 6), np.uint8), gt_sal=np.ones((5, 6), np.uint8),
-             seg_fields=['gt_sal'])
+    r = dict(
+        img=np.zeros((5, 6), np.uint8),
+        gt_sal=np.ones((5, 6), np.uint8),
+        seg_fields=['gt_sal'])
     out = PackMultiTaskInputs()(r)
     assert out['inputs'].shape == (1, 5, 6)
     assert out['data_samples'].gt_tasks() == ['sal']

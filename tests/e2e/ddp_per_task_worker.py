@@ -27,16 +27,18 @@ LR = 0.5
 def build():
     torch.manual_seed(0)
     cfg = segmentor_cfg(
-        dict(type='PEFTBackbone', backbone=mini_swin(),
-             tuner=small_tuner('Polyhistor')))
+        dict(
+            type='PEFTBackbone',
+            backbone=mini_swin(),
+            tuner=small_tuner('Polyhistor')))
     for head in cfg['decode_heads'].values():
         head['dropout_ratio'] = 0.0
     return MODELS.build(cfg)
 
 
 def flat_trainable(model):
-    return torch.cat([p.detach().flatten() for p in model.parameters()
-                      if p.requires_grad])
+    return torch.cat(
+        [p.detach().flatten() for p in model.parameters() if p.requires_grad])
 
 
 def main():
@@ -46,11 +48,11 @@ def main():
     model = build()
     ddp = MultiTaskDDP(model)
     assert ddp.find_unused_parameters
-    optim = OptimWrapper(torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad], lr=LR))
+    optim = OptimWrapper(
+        torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
+                        lr=LR))
     ddp.train()
-    log_vars = ddp.train_step(fake_data(model.tasks, 2, 64, seed=rank),
-                              optim)
+    log_vars = ddp.train_step(fake_data(model.tasks, 2, 64, seed=rank), optim)
     assert 'normals.loss_normals_l1' in log_vars
     mine = flat_trainable(model)
     gathered = [torch.zeros_like(mine) for _ in range(world)]
@@ -78,8 +80,8 @@ def main():
         moved = (mine - before).abs().max().item()
         assert moved > 1e-4, 'the step did not move the parameters'
         assert err < 1e-5 * max(1.0, moved) + 1e-6, f'max error {err}'
-        print(f'DDP_PER_TASK_OK max_err={err:.3e} moved={moved:.3e}',
-              flush=True)
+        print(
+            f'DDP_PER_TASK_OK max_err={err:.3e} moved={moved:.3e}', flush=True)
     dist.barrier()
     dist.destroy_process_group()
 

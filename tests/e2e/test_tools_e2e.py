@@ -25,8 +25,8 @@ pytestmark = pytest.mark.e2e
 def data_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('toy_e2e'))
     # 5 val images: an odd count, so 2 processes need a padded sampler
-    generate_toy_pascal_mt(root, num_train=8, num_val=5, size=64, seed=1,
-                           overwrite=True)
+    generate_toy_pascal_mt(
+        root, num_train=8, num_val=5, size=64, seed=1, overwrite=True)
     return root
 
 
@@ -54,8 +54,7 @@ def run(args, env=None, check=True):
     env = dict(os.environ, **(env or {}))
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     proc = subprocess.run(
-        args, cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=900)
+        args, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     if check and proc.returncode != 0:
         raise AssertionError(f'{args} failed ({proc.returncode}):\n'
                              f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
@@ -65,8 +64,8 @@ def run(args, env=None, check=True):
 @pytest.mark.parametrize('config', [TOY_MTFT, TOY_POLY])
 def test_train_checkpoint_resume_test(tmp_path, data_root, config):
     work = str(tmp_path / 'work')
-    run([PY, 'tools/train.py', config, '--work-dir', work] +
-        options(data_root, **{
+    run([PY, 'tools/train.py', config, '--work-dir', work] + options(
+        data_root, **{
             'train_cfg.max_iters': 4,
             'train_cfg.val_interval': 4,
             'default_hooks.checkpoint.interval': 2
@@ -84,21 +83,23 @@ def test_train_checkpoint_resume_test(tmp_path, data_root, config):
         assert any(k.startswith('backbone.tuner.') for k in keys)
         del torch
 
-    proc = run([PY, 'tools/train.py', config, '--work-dir', work,
-                '--resume'] +
-               options(data_root, **{
-                   'train_cfg.max_iters': 6,
-                   'train_cfg.val_interval': 6,
-                   'default_hooks.checkpoint.interval': 2
-               }))
+    proc = run([PY, 'tools/train.py', config, '--work-dir', work, '--resume'] +
+               options(
+                   data_root, **{
+                       'train_cfg.max_iters': 6,
+                       'train_cfg.val_interval': 6,
+                       'default_hooks.checkpoint.interval': 2
+                   }))
     log = proc.stdout + proc.stderr
     assert re.search(r'resumed epoch: \d+, iter: 4', log), log[-3000:]
     assert 'Iter(train) [5/6]' in log and 'Iter(train) [1/6]' not in log
     assert osp.isfile(osp.join(work, 'iter_6.pth'))
 
     out = str(tmp_path / 'out')
-    run([PY, 'tools/test.py', config, osp.join(work, 'iter_6.pth'),
-         '--work-dir', work, '--out', out] + options(data_root))
+    run([
+        PY, 'tools/test.py', config,
+        osp.join(work, 'iter_6.pth'), '--work-dir', work, '--out', out
+    ] + options(data_root))
     with open(osp.join(out, 'metrics.json')) as f:
         metrics = json.load(f)['metrics']
     for key in ('semseg/mIoU', 'human_parts/mIoU', 'sal/mIoU', 'sal/maxF',
@@ -108,13 +109,13 @@ def test_train_checkpoint_resume_test(tmp_path, data_root, config):
     ids = open(osp.join(data_root, 'ImageSets/Context/val.txt')).read().split()
     for img_id in ids:
         img = mmcv.imread(osp.join(data_root, 'JPEGImages', img_id + '.jpg'))
-        sem = mmcv.imread(osp.join(out, 'semseg', img_id + '.png'),
-                          'unchanged')
+        sem = mmcv.imread(
+            osp.join(out, 'semseg', img_id + '.png'), 'unchanged')
         parts = mmcv.imread(
             osp.join(out, 'human_parts', img_id + '.png'), 'unchanged')
         sal = mmcv.imread(osp.join(out, 'sal', img_id + '.png'), 'unchanged')
-        nrm = mmcv.imread(osp.join(out, 'normals', img_id + '.png'),
-                          'unchanged')
+        nrm = mmcv.imread(
+            osp.join(out, 'normals', img_id + '.png'), 'unchanged')
         assert sem.shape == img.shape[:2] and sem.max() < 21
         assert parts.shape == img.shape[:2] and parts.max() < 7
         assert sal.shape == img.shape[:2] and sal.dtype == np.uint8
@@ -158,11 +159,13 @@ def test_two_process_gloo_train_and_test(tmp_path, data_root):
     work = str(tmp_path / 'dist')
     env = dict(PYTHON=PY, PORT='29517')
     run(['bash', 'tools/dist_train.sh', TOY_MTFT, '2', '--work-dir', work] +
-        options(data_root, **{
-            'train_cfg.max_iters': 2,
-            'train_cfg.val_interval': 2,
-            'default_hooks.checkpoint.interval': 2
-        }), env=env)
+        options(
+            data_root, **{
+                'train_cfg.max_iters': 2,
+                'train_cfg.val_interval': 2,
+                'default_hooks.checkpoint.interval': 2
+            }),
+        env=env)
     ckpt = osp.join(work, 'iter_2.pth')
     assert osp.isfile(ckpt)
     out1, out2 = str(tmp_path / 'one'), str(tmp_path / 'two')
@@ -171,11 +174,15 @@ def test_two_process_gloo_train_and_test(tmp_path, data_root):
     # and one thread each (torchrun's default), so float32 reductions run in
     # the same order
     single = {'test_dataloader.batch_size': 1}
-    run([PY, 'tools/test.py', TOY_MTFT, ckpt, '--work-dir', work, '--out',
-         out1] + options(data_root, **single),
+    run([
+        PY, 'tools/test.py', TOY_MTFT, ckpt, '--work-dir', work, '--out', out1
+    ] + options(data_root, **single),
         env=dict(OMP_NUM_THREADS='1'))
-    run(['bash', 'tools/dist_test.sh', TOY_MTFT, ckpt, '2', '--work-dir',
-         work, '--out', out2] + options(data_root, **single), env=env)
+    run([
+        'bash', 'tools/dist_test.sh', TOY_MTFT, ckpt, '2', '--work-dir', work,
+        '--out', out2
+    ] + options(data_root, **single),
+        env=env)
     m1 = json.load(open(osp.join(out1, 'metrics.json')))['metrics']
     m2 = json.load(open(osp.join(out2, 'metrics.json')))['metrics']
     assert m1.keys() == m2.keys()
@@ -185,8 +192,10 @@ def test_two_process_gloo_train_and_test(tmp_path, data_root):
 
 def test_missing_data_root_fails_early(tmp_path):
     missing = str(tmp_path / 'no_such_root')
-    proc = run([PY, 'tools/train.py', TOY_MTFT, '--work-dir',
-                str(tmp_path / 'w')] + options(missing), check=False)
+    proc = run(
+        [PY, 'tools/train.py', TOY_MTFT, '--work-dir',
+         str(tmp_path / 'w')] + options(missing),
+        check=False)
     assert proc.returncode != 0
     err = proc.stderr
     assert missing in err and 'JPEGImages' in err and 'Expected layout' in err

@@ -76,8 +76,9 @@ def test_patched_loader_is_registered():
 
 def test_disallowed_global_refused(tmp_path):
     path = tmp_path / 'evil.pth'
-    torch.save(dict(state_dict=OrderedDict(w=torch.ones(1)),
-                    obj=NotAllowed()), str(path))
+    torch.save(
+        dict(state_dict=OrderedDict(w=torch.ones(1)), obj=NotAllowed()),
+        str(path))
     with pytest.raises(pickle.UnpicklingError) as e:
         CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
     msg = str(e.value)

@@ -8,8 +8,7 @@ import torch
 from mmpoly.evaluation.functional import (PASCAL_SWIN_T_REFERENCES, delta_m,
                                           histogram_median, normals_metrics,
                                           normals_stats, saliency_metrics,
-                                          saliency_stats,
-                                          segmentation_metrics,
+                                          saliency_stats, segmentation_metrics,
                                           segmentation_stats)
 from mmpoly.evaluation.functional.normals import HIST_BIN_DEG, HIST_BINS
 from mmpoly.evaluation.functional.saliency import (F_THRESHOLDS,
@@ -67,10 +66,9 @@ def test_segmentation_predicted_only_class_counts_zero():
 
 def test_segmentation_accumulates_over_split():
     """Counts are summed over images before the IoU (not per-image mIoU)."""
-    s1 = segmentation_stats(torch.tensor([[0, 0, 0, 1]]),
-                            torch.tensor([[0, 0, 0, 0]]), 2)
-    s2 = segmentation_stats(torch.tensor([[1, 1]]), torch.tensor([[1, 0]]),
-                            2)
+    s1 = segmentation_stats(
+        torch.tensor([[0, 0, 0, 1]]), torch.tensor([[0, 0, 0, 0]]), 2)
+    s2 = segmentation_stats(torch.tensor([[1, 1]]), torch.tensor([[1, 0]]), 2)
     m = segmentation_metrics(_sum([s1, s2]))
     # class 0: I = 3, U = 5; class 1: I = 1, U = 3
     np.testing.assert_allclose(m['IoU'], [60.0, 100 / 3])
@@ -78,8 +76,8 @@ def test_segmentation_accumulates_over_split():
 
 
 def test_segmentation_all_ignored():
-    s = segmentation_stats(torch.zeros(2, 2, dtype=torch.long),
-                           torch.full((2, 2), 255), 3)
+    s = segmentation_stats(
+        torch.zeros(2, 2, dtype=torch.long), torch.full((2, 2), 255), 3)
     m = segmentation_metrics(s)
     assert m['mIoU'] == 0.0 and m['aAcc'] == 0.0
     m = segmentation_metrics(s, absent_iou=float('nan'))
@@ -108,18 +106,19 @@ def _sal(case):
 
 def test_saliency_per_image_iou():
     # thresholds: 0.2 0.25 0.3 0.35 | 0.4 .. 0.6 | 0.65 .. 0.9
-    np.testing.assert_allclose(_sal(SAL_A)['iou'],
-                               [1] * 4 + [2 / 3] * 5 + [1 / 3] * 6)
+    np.testing.assert_allclose(
+        _sal(SAL_A)['iou'], [1] * 4 + [2 / 3] * 5 + [1 / 3] * 6)
     # prediction and ground truth both empty -> 1
     np.testing.assert_allclose(_sal(SAL_B)['iou'], [1.0] * 15)
     # 0.2 0.25 | 0.3 .. 0.5 | 0.55 .. 0.7 | 0.75 .. 0.9
-    np.testing.assert_allclose(_sal(SAL_C)['iou'],
-                               [0.5] * 2 + [2 / 3] * 5 + [1] * 4 + [0.5] * 4)
+    np.testing.assert_allclose(
+        _sal(SAL_C)['iou'], [0.5] * 2 + [2 / 3] * 5 + [1] * 4 + [0.5] * 4)
 
 
 def test_saliency_empty_gt_with_prediction_is_zero():
-    s = saliency_stats(torch.tensor([[0.95, 0.1]], dtype=torch.float64),
-                       torch.tensor([[0, 0]]))
+    s = saliency_stats(
+        torch.tensor([[0.95, 0.1]], dtype=torch.float64), torch.tensor([[0,
+                                                                         0]]))
     np.testing.assert_allclose(s['iou'], [0.0] * 15)
 
 
@@ -155,10 +154,14 @@ def test_saliency_ignore_and_float32():
 
 
 def test_saliency_no_prediction_f_zero():
-    rows = [saliency_stats(torch.zeros(2, 2, dtype=torch.float64),
-                           torch.tensor([[1, 0], [0, 0]]))]
-    m = saliency_metrics(np.stack([r['iou'] for r in rows]),
-                         rows[0]['tp'], rows[0]['fp'], rows[0]['fn'])
+    rows = [
+        saliency_stats(
+            torch.zeros(2, 2, dtype=torch.float64),
+            torch.tensor([[1, 0], [0, 0]]))
+    ]
+    m = saliency_metrics(
+        np.stack([r['iou'] for r in rows]), rows[0]['tp'], rows[0]['fp'],
+        rows[0]['fn'])
     assert m['maxF'] == 0.0 and m['mIoU'] == 0.0
 
 
@@ -181,8 +184,8 @@ def test_normals_hand():
     assert s['count'][0] == 5
     errors = [0, 90, 45, 20, 10]
     assert s['sum'][0] == pytest.approx(sum(errors), abs=1e-3)
-    assert s['sum_sq'][0] == pytest.approx(sum(e * e for e in errors),
-                                           rel=1e-5)
+    assert s['sum_sq'][0] == pytest.approx(
+        sum(e * e for e in errors), rel=1e-5)
     np.testing.assert_array_equal(s['within'], [2, 3, 3])
     assert s['hist'].shape == (HIST_BINS, ) and s['hist'].sum() == 5
     m = normals_metrics(s)
@@ -197,8 +200,8 @@ def test_normals_hand():
 def test_normals_pixelwise_over_split():
     # image 1: one pixel with 0 deg; image 2: two pixels with 90 deg
     s1 = normals_stats(_vecs([0, 0, 1]), _vecs([0, 0, 1]))
-    s2 = normals_stats(_vecs([1, 0, 0], [0, 1, 0]),
-                       _vecs([0, 0, 1], [0, 0, -1]))
+    s2 = normals_stats(
+        _vecs([1, 0, 0], [0, 1, 0]), _vecs([0, 0, 1], [0, 0, -1]))
     m = normals_metrics(_sum([s1, s2]))
     assert m['mean'] == pytest.approx(60.0, abs=1e-6)  # not (0 + 90) / 2
     assert m['rmse'] == pytest.approx(math.sqrt(2 * 8100 / 3), abs=1e-6)
@@ -207,8 +210,8 @@ def test_normals_pixelwise_over_split():
 
 
 def test_normals_predictions_are_normalised_and_180():
-    s = normals_stats(_vecs([5, 0, 0], [-2, 0, 0]),
-                      _vecs([1, 0, 0], [1, 0, 0]))
+    s = normals_stats(
+        _vecs([5, 0, 0], [-2, 0, 0]), _vecs([1, 0, 0], [1, 0, 0]))
     m = normals_metrics(s)
     assert m['mean'] == pytest.approx(90.0, abs=1e-6)  # (0 + 180) / 2
     assert s['hist'][-1] == 1  # 180 deg lands in the last bin

@@ -35,18 +35,17 @@ def _case():
     """Two 2x2 images: (task -> (pred, gt)) per image."""
     img1 = dict(
         semseg=(_long([[0, 1], [1, 3]]), _long([[0, 0], [1, 255]])),
-        human_parts=(_long([[0, 0], [0, 0]]), _long([[255, 255],
-                                                     [255, 255]])),
-        sal=(torch.tensor([[[0.92, 0.63], [0.37, 0.12]]]),
-             _long([[1, 1], [1, 0]])),
+        human_parts=(_long([[0, 0], [0, 0]]), _long([[255, 255], [255, 255]])),
+        sal=(torch.tensor([[[0.92, 0.63], [0.37,
+                                           0.12]]]), _long([[1, 1], [1, 0]])),
         normals=(_normals([1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]),
                  _normals([1, 0, 0], [1, 0, 0], [0, 0, 0], [1, 0, 0])),
     )
     img2 = dict(
         semseg=(_long([[2, 0], [0, 0]]), _long([[2, 2], [0, 0]])),
         human_parts=(_long([[0, 1], [2, 6]]), _long([[0, 1], [1, 6]])),
-        sal=(torch.tensor([[[0.27, 0.52], [0.72, 0.97]]]),
-             _long([[0, 0], [1, 1]])),
+        sal=(torch.tensor([[[0.27, 0.52], [0.72,
+                                           0.97]]]), _long([[0, 0], [1, 1]])),
         normals=(_normals(_deg(20), _deg(10), [0, 1, 0], [0, 0, 1]),
                  _normals([1, 0, 0], [1, 0, 0], [0, 0, 0], [0, 0, 0])),
     )
@@ -56,8 +55,10 @@ def _case():
 def _dict_samples(with_id=True):
     out = []
     for i, img in enumerate(_case()):
-        s = {'img_path': f'/data/JPEGImages/2008_00000{i + 1}.jpg',
-             'ori_shape': (2, 2)}
+        s = {
+            'img_path': f'/data/JPEGImages/2008_00000{i + 1}.jpg',
+            'ori_shape': (2, 2)
+        }
         if with_id:
             s['img_id'] = f'2008_00000{i + 1}'
         for task, (pred, gt) in img.items():
@@ -82,8 +83,8 @@ def _run(metric, samples):
 
 def test_compute_metrics_hand():
     metric = MultiTaskMetric(delta_m_references=REFS)
-    metric.dataset_meta = dict(semseg_classes=voc_classes(),
-                               human_parts_classes=human_part_classes())
+    metric.dataset_meta = dict(
+        semseg_classes=voc_classes(), human_parts_classes=human_part_classes())
     m = _run(metric, _dict_samples())
     assert m['semseg/mIoU'] == pytest.approx(SEMSEG_MIOU)
     assert m['semseg/aAcc'] == pytest.approx(5 / 7 * 100)
@@ -104,18 +105,20 @@ def test_compute_metrics_hand():
     assert m['normals/22.5'] == pytest.approx(60.0)
     assert m['normals/30'] == pytest.approx(60.0)
     expected_dm = ((SEMSEG_MIOU - 67.21) / 67.21 +
-                   (PARTS_MIOU - 61.93) / 61.93 +
-                   (SAL_MIOU - 62.35) / 62.35 -
+                   (PARTS_MIOU - 61.93) / 61.93 + (SAL_MIOU - 62.35) / 62.35 -
                    (NORMALS_MEAN - 17.97) / 17.97) / 4 * 100
     assert m['delta_m'] == pytest.approx(expected_dm, rel=1e-5)
 
 
 def test_absent_class_nan_and_no_per_class():
-    metric = MultiTaskMetric(absent_class_iou=float('nan'), per_class=False,
-                             tasks=('semseg', 'human_parts'))
+    metric = MultiTaskMetric(
+        absent_class_iou=float('nan'),
+        per_class=False,
+        tasks=('semseg', 'human_parts'))
     m = _run(metric, _dict_samples())
-    assert set(m) == {'semseg/mIoU', 'semseg/aAcc', 'human_parts/mIoU',
-                      'human_parts/aAcc'}
+    assert set(m) == {
+        'semseg/mIoU', 'semseg/aAcc', 'human_parts/mIoU', 'human_parts/aAcc'
+    }
     assert m['semseg/mIoU'] == pytest.approx(1.6 / 3 * 100)
     assert m['human_parts/mIoU'] == pytest.approx(2.5 / 4 * 100)
 
@@ -142,25 +145,25 @@ def test_output_dir(tmp_path):
     metric.process({}, samples)
     case = _case()
     for i, img_id in enumerate(('2008_000001', '2008_000002')):
-        sem = mmcv.imread(osp.join(out, 'semseg', img_id + '.png'),
-                          flag='unchanged')
+        sem = mmcv.imread(
+            osp.join(out, 'semseg', img_id + '.png'), flag='unchanged')
         assert sem.dtype == np.uint8 and sem.shape == (2, 2)
         np.testing.assert_array_equal(sem, case[i]['semseg'][0][0].numpy())
-        parts = mmcv.imread(osp.join(out, 'human_parts', img_id + '.png'),
-                            flag='unchanged')
+        parts = mmcv.imread(
+            osp.join(out, 'human_parts', img_id + '.png'), flag='unchanged')
         np.testing.assert_array_equal(parts,
                                       case[i]['human_parts'][0][0].numpy())
-        sal = mmcv.imread(osp.join(out, 'sal', img_id + '.png'),
-                          flag='unchanged')
+        sal = mmcv.imread(
+            osp.join(out, 'sal', img_id + '.png'), flag='unchanged')
         assert sal.ndim == 2 and sal.dtype == np.uint8
         np.testing.assert_array_equal(
             sal, np.rint(case[i]['sal'][0][0].numpy() * 255))
-        nrm = mmcv.imread(osp.join(out, 'normals', img_id + '.png'),
-                          channel_order='rgb')
+        nrm = mmcv.imread(
+            osp.join(out, 'normals', img_id + '.png'), channel_order='rgb')
         assert nrm.shape == (2, 2, 3)
         np.testing.assert_array_equal(
-            nrm, encode_normals(case[i]['normals'][0].numpy().transpose(
-                1, 2, 0)))
+            nrm,
+            encode_normals(case[i]['normals'][0].numpy().transpose(1, 2, 0)))
     assert sal[1, 1] == round(0.97 * 255)
 
 
@@ -190,8 +193,8 @@ def test_through_mmengine_evaluator():
     evaluator = Evaluator(
         METRICS.build(dict(type='MultiTaskMetric', delta_m_references=REFS)))
     for i, img in enumerate(_case()):
-        s = MultiTaskDataSample(metainfo=dict(
-            img_path=f'/data/JPEGImages/2008_00000{i + 1}.jpg'))
+        s = MultiTaskDataSample(
+            metainfo=dict(img_path=f'/data/JPEGImages/2008_00000{i + 1}.jpg'))
         for task, (pred, gt) in img.items():
             s.set_field(PixelData(data=pred), f'pred_{task}')
             s.set_field(PixelData(data=gt), f'gt_{task}')

@@ -25,15 +25,21 @@ def _sample(h, w, seed):
 
 def _batch(shapes=((5, 6), (7, 4))):
     g = torch.Generator().manual_seed(0)
-    inputs = [torch.randint(0, 256, (3, h, w), generator=g,
-                            dtype=torch.uint8) for h, w in shapes]
+    inputs = [
+        torch.randint(0, 256, (3, h, w), generator=g, dtype=torch.uint8)
+        for h, w in shapes
+    ]
     samples = [_sample(h, w, i) for i, (h, w) in enumerate(shapes)]
     return dict(inputs=inputs, data_samples=samples)
 
 
 def _build(**kwargs):
-    cfg = dict(type='MultiTaskDataPreprocessor', mean=MEAN, std=STD,
-               bgr_to_rgb=True, pad_val=0)
+    cfg = dict(
+        type='MultiTaskDataPreprocessor',
+        mean=MEAN,
+        std=STD,
+        bgr_to_rgb=True,
+        pad_val=0)
     cfg.update(kwargs)
     return MODELS.build(cfg)
 
@@ -41,9 +47,10 @@ def _build(**kwargs):
 def test_training_pads_gt_with_task_values():
     pre = _build(size=(8, 8))
     data = _batch()
-    orig = [{k: s.get(k).data.clone() for k in
-             ('gt_semseg', 'gt_human_parts', 'gt_sal', 'gt_normals')}
-            for s in data['data_samples']]
+    orig = [{
+        k: s.get(k).data.clone()
+        for k in ('gt_semseg', 'gt_human_parts', 'gt_sal', 'gt_normals')
+    } for s in data['data_samples']]
     raw = [x.clone() for x in data['inputs']]
     out = pre(data, training=True)
     x = out['inputs']
@@ -124,8 +131,8 @@ def test_test_mode_same_size_no_padding():
 def test_stack_multitask_batch_fixed_size_smaller_than_image():
     inputs = [torch.zeros(3, 10, 4), torch.zeros(3, 6, 6)]
     samples = [_sample(10, 4, 0), _sample(6, 6, 1)]
-    batch, infos = stack_multitask_batch(inputs, samples, size=(8, 8),
-                                         pad_val=-1.0)
+    batch, infos = stack_multitask_batch(
+        inputs, samples, size=(8, 8), pad_val=-1.0)
     assert batch.shape == (2, 3, 10, 8)
     assert infos[0]['padding_size'] == (0, 4, 0, 0)
     assert infos[1]['padding_size'] == (0, 2, 0, 4)

@@ -21,8 +21,13 @@ def _feats(n=2, size=8, widths=SWIN_T, seed=0):
 
 def _head(task, **kw):
     torch.manual_seed(0)
-    return MODELS.build(dict(type='AllMLPHead', task=task, channels=32,
-                             in_channels=SWIN_T, **kw))
+    return MODELS.build(
+        dict(
+            type='AllMLPHead',
+            task=task,
+            channels=32,
+            in_channels=SWIN_T,
+            **kw))
 
 
 def _samples(n=2, h=16, w=16, seed=0):
@@ -56,8 +61,13 @@ def test_all_mlp_head_output_shape(task, out):
 
 
 def test_all_mlp_head_in_index_subset():
-    head = MODELS.build(dict(type='AllMLPHead', task='sal', channels=16,
-                             in_channels=(192, 768), in_index=(1, 3)))
+    head = MODELS.build(
+        dict(
+            type='AllMLPHead',
+            task='sal',
+            channels=16,
+            in_channels=(192, 768),
+            in_index=(1, 3)))
     assert head(_feats()).shape == (2, 1, 4, 4)
 
 
@@ -79,8 +89,8 @@ def test_loss_by_feat_semseg_matches_hand():
     losses = head.loss_by_feat(logits, samples)
     assert set(losses) == {'loss_ce', 'acc_seg'}
     gt = torch.stack([s.gt_semseg.data for s in samples])[:, 0]
-    up = F.interpolate(logits, size=(16, 16), mode='bilinear',
-                       align_corners=False)
+    up = F.interpolate(
+        logits, size=(16, 16), mode='bilinear', align_corners=False)
     ce = F.cross_entropy(up, gt, ignore_index=255)  # mean over non-ignored
     assert losses['loss_ce'].item() == pytest.approx(ce.item(), rel=1e-5)
     valid = gt != 255
@@ -112,8 +122,8 @@ def test_loss_by_feat_normals_value():
     samples = _samples()
     logits = head(_feats())
     losses = head.loss_by_feat(logits, samples)
-    up = F.interpolate(logits, size=(16, 16), mode='bilinear',
-                       align_corners=False)
+    up = F.interpolate(
+        logits, size=(16, 16), mode='bilinear', align_corners=False)
     gt = torch.stack([s.gt_normals.data for s in samples])
     p = F.normalize(up, dim=1)
     valid = gt.abs().sum(1, keepdim=True) > 0
@@ -144,8 +154,7 @@ def test_activate():
     n = _head('normals').activate(logits)
     assert n.shape == (3, 1, 2)
     assert torch.allclose(n.norm(dim=0), torch.ones(1, 2))
-    assert torch.allclose(n[:, 0, 0], torch.tensor([1.0, 3.0, 0.0]) /
-                          10**0.5)
+    assert torch.allclose(n[:, 0, 0], torch.tensor([1.0, 3.0, 0.0]) / 10**0.5)
 
 
 def test_num_classes_mismatch():
@@ -159,8 +168,10 @@ def test_num_classes_mismatch():
 
 
 def test_binary_head_default_threshold_and_loss_weight():
-    head = _head('sal', loss_decode=dict(
-        type='BalancedBinaryCrossEntropyLoss', loss_weight=3.0))
+    head = _head(
+        'sal',
+        loss_decode=dict(
+            type='BalancedBinaryCrossEntropyLoss', loss_weight=3.0))
     assert head.threshold == 0.5
     base = _head('sal')
     feats = _feats()

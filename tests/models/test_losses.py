@@ -22,8 +22,9 @@ def test_balanced_bce_hand():
     # P = 3 positives, Q = 2 negatives, 1 ignored pixel
     p, q = 3, 2
     w_pos, w_neg = q / (p + q), p / (p + q)
-    expected = (w_pos * (_bce(2.0, 1) + _bce(0.0, 1) + _bce(3.0, 1)) +
-                w_neg * (_bce(-1.0, 0) + _bce(-2.0, 0))) / (p + q)
+    expected = (w_pos * (_bce(2.0, 1) + _bce(0.0, 1) + _bce(3.0, 1)) + w_neg *
+                (_bce(-1.0, 0) + _bce(-2.0, 0))) / (
+                    p + q)
     assert loss.item() == pytest.approx(expected, rel=1e-6)
     # the ignored pixel's logit does not matter
     pred2 = pred.clone()
@@ -73,8 +74,8 @@ def test_balanced_bce_gradient():
 
 def _pixels(*vectors):
     """(1, 3, 1, P) tensor from P xyz vectors."""
-    return torch.tensor(vectors, dtype=torch.float32).t().reshape(
-        1, 3, 1, len(vectors))
+    return torch.tensor(
+        vectors, dtype=torch.float32).t().reshape(1, 3, 1, len(vectors))
 
 
 def test_normals_l1_hand():

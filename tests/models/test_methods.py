@@ -11,26 +11,51 @@ from mmseg.registry import MODELS
 from mmpoly.models.tuners import prompted_window_attention
 
 METHOD_TUNERS = {
-    'bitfit': dict(type='BitFit'),
-    'relative-bias': dict(type='RelativeBiasTuning'),
-    'vpt-shallow': dict(type='VPT', num_tokens=5, deep=False),
-    'vpt-deep': dict(type='VPT', num_tokens=5, deep=True),
-    'lora': dict(type='LoRATuner', rank=4),
-    'adapter': dict(type='AdapterTuner', reduction=2),
-    'shared-adapter': dict(type='AdapterTuner', reduction=2, shared=True),
-    'low-rank-adapter': dict(type='AdapterTuner', reduction=2, rank=4),
-    'phm-adapter': dict(type='AdapterTuner', phm=dict(n=4)),
-    'compacter': dict(type='AdapterTuner', positions=('attn', 'ffn'),
-                      phm=dict(n=4, rank_one=True, shared_rules=True)),
-    'compacter++': dict(type='AdapterTuner',
-                        phm=dict(n=4, rank_one=True, shared_rules=True)),
-    'hyperformer': dict(type='Hyperformer', embed_dims=8, hidden_dims=8,
-                        code_dims=4, reduction=4),
-    'hyperformer++': dict(type='HyperformerPP', embed_dims=8,
-                          hidden_dims=8, code_dims=4, reduction=4),
-    'mtlora': dict(type='MTLoRA', shared_rank=4, task_rank=2),
-    'polyhistor': small_tuner('Polyhistor'),
-    'polyhistor-lite': small_tuner('PolyhistorLite'),
+    'bitfit':
+    dict(type='BitFit'),
+    'relative-bias':
+    dict(type='RelativeBiasTuning'),
+    'vpt-shallow':
+    dict(type='VPT', num_tokens=5, deep=False),
+    'vpt-deep':
+    dict(type='VPT', num_tokens=5, deep=True),
+    'lora':
+    dict(type='LoRATuner', rank=4),
+    'adapter':
+    dict(type='AdapterTuner', reduction=2),
+    'shared-adapter':
+    dict(type='AdapterTuner', reduction=2, shared=True),
+    'low-rank-adapter':
+    dict(type='AdapterTuner', reduction=2, rank=4),
+    'phm-adapter':
+    dict(type='AdapterTuner', phm=dict(n=4)),
+    'compacter':
+    dict(
+        type='AdapterTuner',
+        positions=('attn', 'ffn'),
+        phm=dict(n=4, rank_one=True, shared_rules=True)),
+    'compacter++':
+    dict(type='AdapterTuner', phm=dict(n=4, rank_one=True, shared_rules=True)),
+    'hyperformer':
+    dict(
+        type='Hyperformer',
+        embed_dims=8,
+        hidden_dims=8,
+        code_dims=4,
+        reduction=4),
+    'hyperformer++':
+    dict(
+        type='HyperformerPP',
+        embed_dims=8,
+        hidden_dims=8,
+        code_dims=4,
+        reduction=4),
+    'mtlora':
+    dict(type='MTLoRA', shared_rank=4, task_rank=2),
+    'polyhistor':
+    small_tuner('Polyhistor'),
+    'polyhistor-lite':
+    small_tuner('PolyhistorLite'),
 }
 SHARED = {'shared-adapter'}
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -39,8 +64,9 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def build(tuner, seed=0, **kw):
     torch.manual_seed(seed)
     cfg = segmentor_cfg(
-        dict(type='PEFTBackbone', backbone=mini_swin(), tuner=dict(tuner),
-             **kw))
+        dict(
+            type='PEFTBackbone', backbone=mini_swin(), tuner=dict(tuner),
+            **kw))
     for head in cfg['decode_heads'].values():
         head['dropout_ratio'] = 0.0
     return MODELS.build(cfg)
@@ -51,18 +77,24 @@ def test_only_own_parameters_train_and_frozen_stay_identical(method):
     model = build(METHOD_TUNERS[method])
     tuner = model.backbone.tuner
     allowed = ('backbone.tuner.', 'backbone.out_norms.', 'decode_heads.')
-    unfrozen = {'backbone.backbone.' + n for n in getattr(tuner, 'unfrozen',
-                                                         [])}
+    unfrozen = {
+        'backbone.backbone.' + n
+        for n in getattr(tuner, 'unfrozen', [])
+    }
     for n, p in model.named_parameters():
         expect = n.startswith(allowed) or n in unfrozen
         assert p.requires_grad == expect, n
     assert sum(p.numel() for p in tuner.parameters()) > 0
-    frozen = {n: p.detach().clone() for n, p in model.named_parameters()
-              if not p.requires_grad}
-    opt = torch.optim.AdamW(
-        [p for p in model.parameters() if p.requires_grad], lr=1e-2)
-    got_grad = {n: False for n, p in model.named_parameters()
-                if p.requires_grad}
+    frozen = {
+        n: p.detach().clone()
+        for n, p in model.named_parameters() if not p.requires_grad
+    }
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                            lr=1e-2)
+    got_grad = {
+        n: False
+        for n, p in model.named_parameters() if p.requires_grad
+    }
     model.train()
     for step in range(2):  # LoRA's A only gets gradients once B != 0
         inputs, samples = fake_batch(seed=step)
@@ -80,8 +112,8 @@ def test_only_own_parameters_train_and_frozen_stay_identical(method):
     for n, p in model.named_parameters():
         if n in frozen:
             assert torch.equal(p, frozen[n]), n
-    assert model.backbone.shares_pass == (method in SHARED or
-                                          method == 'mtlora')
+    assert model.backbone.shares_pass == (
+        method in SHARED or method == 'mtlora')
 
 
 @pytest.mark.parametrize('method', sorted(METHOD_TUNERS))
@@ -107,9 +139,10 @@ def test_adapter_only_checkpoint_round_trip(method):
         assert torch.equal(a[t], b[t]), t
 
 
-@pytest.mark.parametrize('method', ['bitfit', 'relative-bias', 'vpt-deep',
-                                    'lora', 'adapter', 'hyperformer',
-                                    'mtlora'])
+@pytest.mark.parametrize('method', [
+    'bitfit', 'relative-bias', 'vpt-deep', 'lora', 'adapter', 'hyperformer',
+    'mtlora'
+])
 def test_tasks_get_different_features(method):
     model = build(METHOD_TUNERS[method])
     with torch.no_grad():  # make every task's own tensors differ
@@ -129,15 +162,16 @@ def test_vpt_without_prompts_equals_plain_attention():
         n = msa.window_size[0] * msa.window_size[1]
         x = torch.randn(8, n, msa.embed_dims)
         mask = torch.zeros(4, n, n)
-        mask[1, :, : n // 2] = -100.0
+        mask[1, :, :n // 2] = -100.0
         empty = torch.zeros(0, msa.embed_dims)
         for m in (None, mask):
             assert torch.allclose(
-                prompted_window_attention(msa, x, m, empty), msa(x, mask=m),
+                prompted_window_attention(msa, x, m, empty),
+                msa(x, mask=m),
                 atol=1e-6)
     # and the whole VPT model with zero-length prompts is the backbone
-    model = build(dict(type='VPT', num_tokens=0, deep=True),
-                  per_task_out_norms=False)
+    model = build(
+        dict(type='VPT', num_tokens=0, deep=True), per_task_out_norms=False)
     plain.load_state_dict(model.backbone.backbone.state_dict())
     model.eval()
     plain.eval()
@@ -162,8 +196,8 @@ def test_vpt_prompts_are_attended_and_dropped():
     full = torch.cat([x, prompts.expand(b, -1, -1)], 1)
     qkv = msa.qkv(full).reshape(b, n + 3, 3, h, c // h).permute(2, 0, 3, 1, 4)
     attn = (qkv[0] * msa.scale) @ qkv[1].transpose(-2, -1)
-    bias = msa.relative_position_bias_table[
-        msa.relative_position_index.view(-1)].view(n, n, -1).permute(2, 0, 1)
+    bias = msa.relative_position_bias_table[msa.relative_position_index.view(
+        -1)].view(n, n, -1).permute(2, 0, 1)
     attn[:, :, :n, :n] += bias
     ref = (attn.softmax(-1) @ qkv[2]).transpose(1, 2).reshape(b, n + 3, c)
     ref = msa.proj(ref)[:, :n]
@@ -172,9 +206,10 @@ def test_vpt_prompts_are_attended_and_dropped():
 
 def test_lora_with_zero_b_is_the_frozen_backbone():
     model = build(dict(type='LoRATuner', rank=4), per_task_out_norms=False)
-    assert all(torch.count_nonzero(m.up.weight) == 0
-               for m in model.backbone.tuner.modules()
-               if type(m).__name__ == 'LoRABranch')
+    assert all(
+        torch.count_nonzero(m.up.weight) == 0
+        for m in model.backbone.tuner.modules()
+        if type(m).__name__ == 'LoRABranch')
     plain = MODELS.build(mini_swin())
     plain.load_state_dict(model.backbone.backbone.state_dict())
     model.eval()
@@ -203,7 +238,9 @@ def test_mtlora_task_streams_branch_from_shared_pass():
     assert not torch.allclose(feats['semseg'][0], feats['sal'][0])
     assert not tuner._outputs  # per-pass state released
     assert 'backbone.backbone.patch_embed.projection.weight' in {
-        'backbone.backbone.' + n for n in tuner.unfrozen}
+        'backbone.backbone.' + n
+        for n in tuner.unfrozen
+    }
 
 
 def test_compacter_shares_rules_across_layers():

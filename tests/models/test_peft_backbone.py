@@ -16,12 +16,15 @@ MMSEG_SWIN = dict(
 def build(backbone=None, **kw):
     torch.manual_seed(0)
     return MODELS.build(
-        dict(type='PEFTBackbone', backbone=backbone or mini_swin(),
-             tasks=TASKS, **kw))
+        dict(
+            type='PEFTBackbone',
+            backbone=backbone or mini_swin(),
+            tasks=TASKS,
+            **kw))
 
 
-@pytest.mark.parametrize('kind', ['Polyhistor', 'PolyhistorLite',
-                                  'AdapterTuner'])
+@pytest.mark.parametrize('kind',
+                         ['Polyhistor', 'PolyhistorLite', 'AdapterTuner'])
 def test_mmseg_swin_is_supported(kind):
     tuner = small_tuner(kind) if kind != 'AdapterTuner' else dict(
         type=kind, reduction=2)
@@ -77,8 +80,8 @@ def test_per_task_tuner_runs_one_pass_per_task():
 
 
 def test_train_mode_keeps_frozen_parts_deterministic_when_asked():
-    bb = build(backbone=mini_swin(drop_path_rate=0.5),
-               frozen_stochastic_depth=False)
+    bb = build(
+        backbone=mini_swin(drop_path_rate=0.5), frozen_stochastic_depth=False)
     bb.train()
     names = {type(m).__name__ for m in bb.backbone.modules() if m.training}
     assert 'DropPath' not in names and 'Dropout' not in names
@@ -88,8 +91,10 @@ def test_train_mode_keeps_frozen_parts_deterministic_when_asked():
     assert torch.equal(a, b)
     stochastic = build(backbone=mini_swin(drop_path_rate=0.5))
     stochastic.train()
-    drop = [m for m in stochastic.backbone.modules()
-            if type(m).__name__ == 'DropPath']
+    drop = [
+        m for m in stochastic.backbone.modules()
+        if type(m).__name__ == 'DropPath'
+    ]
     assert drop and all(m.training for m in drop)
     c = stochastic.forward_tasks(x, ['sal'])['sal'][-1]
     d = stochastic.forward_tasks(x, ['sal'])['sal'][-1]
@@ -105,10 +110,15 @@ def test_errors_name_the_problem():
         build(tuner=dict(type='AllMLPHead', task='sal'))
     with pytest.raises(TypeError, match='stages'):
         MODELS.build(
-            dict(type='PEFTBackbone', tasks=TASKS, tuner=small_tuner(),
-                 per_task_out_norms=False,
-                 backbone=dict(type='mmpretrain.ResNet', depth=18,
-                               out_indices=(0, 1, 2, 3))))
+            dict(
+                type='PEFTBackbone',
+                tasks=TASKS,
+                tuner=small_tuner(),
+                per_task_out_norms=False,
+                backbone=dict(
+                    type='mmpretrain.ResNet',
+                    depth=18,
+                    out_indices=(0, 1, 2, 3))))
 
 
 def test_fingerprint_check_can_be_disabled():
@@ -116,8 +126,12 @@ def test_fingerprint_check_can_be_disabled():
     state = a.state_dict()
     torch.manual_seed(5)
     b = MODELS.build(
-        dict(type='PEFTBackbone', backbone=mini_swin(), tasks=TASKS,
-             tuner=small_tuner(), check_frozen_fingerprint=False))
+        dict(
+            type='PEFTBackbone',
+            backbone=mini_swin(),
+            tasks=TASKS,
+            tuner=small_tuner(),
+            check_frozen_fingerprint=False))
     b.load_state_dict(state, strict=False)  # no error
     for (n, p), (_, q) in zip(a.tuner.named_parameters(),
                               b.tuner.named_parameters()):

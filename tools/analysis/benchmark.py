@@ -29,10 +29,12 @@ def parse_args():
     parser.add_argument('--device', default='cpu', help='cpu or cuda[:i]')
     parser.add_argument('--warmup', type=int, default=1)
     parser.add_argument('--iters', type=int, default=3)
-    parser.add_argument('--floor', action='store_true',
-                        help='also measure the per-task-pass floors')
-    parser.add_argument('--json', action='store_true',
-                        help='print the rows as JSON')
+    parser.add_argument(
+        '--floor',
+        action='store_true',
+        help='also measure the per-task-pass floors')
+    parser.add_argument(
+        '--json', action='store_true', help='print the rows as JSON')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -49,8 +51,11 @@ def run_worker(args) -> None:
 def spawn(config: str, variant: str, args) -> dict:
     cmd = [
         sys.executable, __file__, config, '--worker', f'{config}::{variant}',
-        '--size', str(args.size), '--batch', str(args.batch), '--device',
-        args.device, '--warmup', str(args.warmup), '--iters', str(args.iters)
+        '--size',
+        str(args.size), '--batch',
+        str(args.batch), '--device', args.device, '--warmup',
+        str(args.warmup), '--iters',
+        str(args.iters)
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
@@ -109,8 +114,8 @@ def main():
             jobs += [(config, 'floor'), (config, 'floor-fwd')]
     rows = []
     for config, variant in jobs:
-        print(f'measuring {config} ({variant}) ...', file=sys.stderr,
-              flush=True)
+        print(
+            f'measuring {config} ({variant}) ...', file=sys.stderr, flush=True)
         rows.append(spawn(config, variant, args))
     print(f'\ninput {args.size}x{args.batch} on {args.device}; medians of '
           f'{args.iters} steps after {args.warmup} warm-up; ratios against '

@@ -26,10 +26,10 @@ PRIMARY = dict(semseg='mIoU', human_parts='mIoU', sal='mIoU', normals='mean')
 # method key -> (name, paper's printed trainable count, reported metrics
 # semseg / parts / sal / normals / Δm, from ../shared/METHODS.md)
 METHODS = OrderedDict([
-    ('stft', ('Single-task full fine-tuning', '112.62 M',
-              (67.21, 61.93, 62.35, 17.97, 0.0))),
-    ('mtft', ('Multi-task full fine-tuning', '30.06 M',
-              (None, None, None, None, 2.23))),
+    ('stft', ('Single-task full fine-tuning', '112.62 M', (67.21, 61.93, 62.35,
+                                                           17.97, 0.0))),
+    ('mtft', ('Multi-task full fine-tuning', '30.06 M', (None, None, None,
+                                                         None, 2.23))),
     ('decoder-only', ('Decoders only', '1.94 M (a)', None)),
     ('bitfit', ('BitFit', '2.85 M', (None, None, None, None, -4.60))),
     ('relative-bias', ('Relative-bias tuning', '—', None)),
@@ -42,12 +42,12 @@ METHODS = OrderedDict([
     ('phm-adapter', ('PHM adapter', '—', None)),
     ('compacter', ('Compacter', '—', None)),
     ('compacter++', ('Compacter++', '—', None)),
-    ('hyperformer', ('Hyperformer', '72.77 M (b)',
-                     (71.43, 60.73, 65.54, 17.77, 2.64))),
+    ('hyperformer', ('Hyperformer', '72.77 M (b)', (71.43, 60.73, 65.54, 17.77,
+                                                    2.64))),
     ('hyperformer++', ('Hyperformer++ (ablation)', '—', None)),
     ('mtlora', ('MTLoRA', '8.34 M (c)', (67.90, 59.84, 65.40, 16.60, 2.55))),
-    ('polyhistor', ('**Polyhistor**', '8.96 M',
-                    (70.87, 59.54, 65.47, 17.47, 2.34))),
+    ('polyhistor', ('**Polyhistor**', '8.96 M', (70.87, 59.54, 65.47, 17.47,
+                                                 2.34))),
     ('polyhistor-lite', ('**Polyhistor-Lite**', '6.41 M (d)',
                          (70.24, 59.12, 64.75, 17.40, 1.74))),
 ])
@@ -68,13 +68,17 @@ HEADER = ('semseg mIoU ↑', 'parts mIoU ↑', 'sal mIoU ↑', 'normals mErr ↓
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--backbone', default='swin-t',
-                        help='swin-t, swin-s or swin-b')
-    parser.add_argument('--results', default='results',
-                        help='folder of <config name>/metrics.json')
-    parser.add_argument('--reported', action='store_true',
-                        help='also print the figures reported in the '
-                        'literature')
+    parser.add_argument(
+        '--backbone', default='swin-t', help='swin-t, swin-s or swin-b')
+    parser.add_argument(
+        '--results',
+        default='results',
+        help='folder of <config name>/metrics.json')
+    parser.add_argument(
+        '--reported',
+        action='store_true',
+        help='also print the figures reported in the '
+        'literature')
     return parser.parse_args()
 
 
@@ -100,8 +104,8 @@ def configs_for(backbone: str):
 def read_metrics(results: str, configs):
     merged = {}
     for config in configs:
-        path = osp.join(results, osp.splitext(osp.basename(config))[0],
-                        'metrics.json')
+        path = osp.join(results,
+                        osp.splitext(osp.basename(config))[0], 'metrics.json')
         if osp.isfile(path):
             with open(path) as f:
                 merged.update(json.load(f)['metrics'])

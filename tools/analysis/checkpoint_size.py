@@ -49,10 +49,12 @@ def main():
             if trainable_only != backbone.save_trainable_only:
                 backbone.set_save_trainable_only(trainable_only)
             state = model.state_dict()
-            ckpt = dict(meta=dict(config=args.config), state_dict=state,
-                        optimizer=optim.state_dict())
-            rows.append((trainable_only,
-                         file_mb(state, osp.join(tmp, 'w.pth')),
+            ckpt = dict(
+                meta=dict(config=args.config),
+                state_dict=state,
+                optimizer=optim.state_dict())
+            rows.append((trainable_only, file_mb(state, osp.join(tmp,
+                                                                 'w.pth')),
                          file_mb(ckpt, osp.join(tmp, 'c.pth')),
                          sum(v.numel() for v in state.values())))
     for only, weights, ckpt, numel in rows:

@@ -18,7 +18,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+', help='config files')
     parser.add_argument(
-        '--json', action='store_true',
+        '--json',
+        action='store_true',
         help='print a JSON list of {"config", "trainable", "total"}')
     return parser.parse_args()
 

@@ -36,9 +36,9 @@ def main():
                                             tuner.arch.depths):
             raise SystemExit(f'{config}: a different backbone than '
                              f'{args.configs[0]}')
-        columns.append((osp.splitext(osp.basename(config))[0],
-                        tuner.parameters_by_stage(),
-                        count_parameters(model)[0]))
+        columns.append(
+            (osp.splitext(osp.basename(config))[0],
+             tuner.parameters_by_stage(), count_parameters(model)[0]))
     names = [c[0] for c in columns]
     print('| stage | width C_s | depth D_s | ' + ' | '.join(names) + ' |')
     print('|---|---:|---:|' + '---:|' * len(names))

@@ -12,22 +12,24 @@ from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('out_dir', help='root of the data set to create')
-    parser.add_argument('--train', type=int, default=64,
-                        help='number of training images')
-    parser.add_argument('--val', type=int, default=32,
-                        help='number of validation images')
-    parser.add_argument('--size', type=int, default=96,
-                        help='largest image side in pixels')
+    parser.add_argument(
+        '--train', type=int, default=64, help='number of training images')
+    parser.add_argument(
+        '--val', type=int, default=32, help='number of validation images')
+    parser.add_argument(
+        '--size', type=int, default=96, help='largest image side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='write into a non-empty directory')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='write into a non-empty directory')
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    ids = generate_toy_pascal_mt(args.out_dir, args.train, args.val,
-                                 args.size, args.seed, args.overwrite)
+    ids = generate_toy_pascal_mt(args.out_dir, args.train, args.val, args.size,
+                                 args.seed, args.overwrite)
     print(f'wrote {len(ids["train"])} train and {len(ids["val"])} val '
           f'images to {args.out_dir}')
 

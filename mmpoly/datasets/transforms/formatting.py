@@ -22,11 +22,12 @@ class PackMultiTaskInputs(BaseTransform):
         meta_keys: Keys copied into the sample's meta information.
     """
 
-    def __init__(self,
-                 meta_keys: Sequence[str] = (
-                     'img_path', 'img_id', 'ori_shape', 'img_shape',
-                     'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-                     'tasks')) -> None:
+    def __init__(
+        self,
+        meta_keys: Sequence[str] = ('img_path', 'img_id', 'ori_shape',
+                                    'img_shape', 'pad_shape', 'scale_factor',
+                                    'flip', 'flip_direction', 'tasks')
+    ) -> None:
         self.meta_keys = tuple(meta_keys)
 
     def transform(self, results: dict) -> dict:
@@ -45,8 +46,8 @@ class PackMultiTaskInputs(BaseTransform):
             arr = results[key]
             if spec.kind == NORMALS:
                 data = torch.from_numpy(
-                    np.ascontiguousarray(arr.transpose(2, 0, 1),
-                                         dtype=np.float32))
+                    np.ascontiguousarray(
+                        arr.transpose(2, 0, 1), dtype=np.float32))
             else:
                 data = torch.from_numpy(arr[None].astype(np.int64))
             sample.set_field(PixelData(data=data), key)

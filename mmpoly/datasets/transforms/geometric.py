@@ -24,7 +24,8 @@ def _is_normals(key: str) -> bool:
     return spec is not None and spec.kind == NORMALS
 
 
-def resize_normals(normals: np.ndarray, size_wh: tuple,
+def resize_normals(normals: np.ndarray,
+                   size_wh: tuple,
                    backend: str = 'cv2') -> np.ndarray:
     """Resize an ``(H, W, 3)`` normal map to ``size_wh`` keeping unit length.
 

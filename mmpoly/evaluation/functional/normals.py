@@ -12,7 +12,8 @@ HIST_BINS = int(round(180.0 / HIST_BIN_DEG))
 WITHIN = (11.25, 22.5, 30.0)
 
 
-def normals_stats(pred: torch.Tensor, gt: torch.Tensor) -> Dict[str, np.ndarray]:
+def normals_stats(pred: torch.Tensor,
+                  gt: torch.Tensor) -> Dict[str, np.ndarray]:
     """Angular-error statistics of one image.
 
     Args:
@@ -35,8 +36,8 @@ def normals_stats(pred: torch.Tensor, gt: torch.Tensor) -> Dict[str, np.ndarray]
         sum_sq=np.array([(err**2).sum().item()]),
         within=np.array([(err < t).sum().item() for t in WITHIN],
                         dtype=np.float64),
-        hist=torch.bincount(bins, minlength=HIST_BINS).numpy().astype(
-            np.int64))
+        hist=torch.bincount(bins,
+                            minlength=HIST_BINS).numpy().astype(np.int64))
 
 
 def histogram_median(hist: np.ndarray, bin_width: float) -> float:
@@ -65,8 +66,14 @@ def normals_metrics(stats: Dict[str, np.ndarray]) -> Dict[str, float]:
     n = float(stats['count'][0])
     if n == 0:
         nan = float('nan')
-        return {'mean': nan, 'median': nan, 'rmse': nan,
-                '11.25': nan, '22.5': nan, '30': nan}
+        return {
+            'mean': nan,
+            'median': nan,
+            'rmse': nan,
+            '11.25': nan,
+            '22.5': nan,
+            '30': nan
+        }
     out = dict(
         mean=float(stats['sum'][0] / n),
         median=histogram_median(stats['hist'], HIST_BIN_DEG),

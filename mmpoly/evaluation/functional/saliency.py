@@ -14,7 +14,8 @@ F_THRESHOLDS = np.linspace(0.05, 0.95, 19)
 BETA2 = 0.3
 
 
-def saliency_stats(prob: torch.Tensor, gt: torch.Tensor) -> Dict[str, np.ndarray]:
+def saliency_stats(prob: torch.Tensor,
+                   gt: torch.Tensor) -> Dict[str, np.ndarray]:
     """Per-image saliency statistics.
 
     A pixel is predicted salient where ``prob > threshold``; pixels whose
@@ -50,8 +51,8 @@ def saliency_stats(prob: torch.Tensor, gt: torch.Tensor) -> Dict[str, np.ndarray
         fn=fn.double().numpy())
 
 
-def saliency_metrics(iou_per_image: np.ndarray, tp: np.ndarray,
-                     fp: np.ndarray, fn: np.ndarray) -> Dict[str, float]:
+def saliency_metrics(iou_per_image: np.ndarray, tp: np.ndarray, fp: np.ndarray,
+                     fn: np.ndarray) -> Dict[str, float]:
     """Saliency metrics of a split (%).
 
     Args:
@@ -69,8 +70,7 @@ def saliency_metrics(iou_per_image: np.ndarray, tp: np.ndarray,
         precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
         recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
         denom = BETA2 * precision + recall
-        f = np.where(denom > 0,
-                     (1 + BETA2) * precision * recall / denom, 0.0)
+        f = np.where(denom > 0, (1 + BETA2) * precision * recall / denom, 0.0)
     return dict(
         mIoU=100.0 * float(mean_iou[best]),
         mIoU_threshold=float(IOU_THRESHOLDS[best]),

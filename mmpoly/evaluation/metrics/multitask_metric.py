@@ -62,13 +62,13 @@ class MultiTaskMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix,
-                         **kwargs)
+        super().__init__(
+            collect_device=collect_device, prefix=prefix, **kwargs)
         self.tasks = None if tasks is None else tuple(tasks)
         for t in self.tasks or ():
             get_task_spec(t)
-        self.delta_m_references = (dict(delta_m_references)
-                                   if delta_m_references else None)
+        self.delta_m_references = (
+            dict(delta_m_references) if delta_m_references else None)
         self.absent_class_iou = absent_class_iou
         self.per_class = per_class
         self.output_dir = output_dir
@@ -100,8 +100,9 @@ class MultiTaskMetric(BaseMetric):
                         f'prediction {tuple(pred.shape[-2:])} and ground '
                         f'truth {tuple(gt.shape[-2:])} sizes differ')
                 if spec.kind == SEGMENTATION:
-                    result[task] = segmentation_stats(
-                        pred[0].cpu(), gt[0].cpu(), spec.out_channels)
+                    result[task] = segmentation_stats(pred[0].cpu(),
+                                                      gt[0].cpu(),
+                                                      spec.out_channels)
                 elif spec.kind == BINARY:
                     result[task] = saliency_stats(pred[0].cpu(), gt[0].cpu())
                 else:

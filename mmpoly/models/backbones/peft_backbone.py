@@ -86,10 +86,9 @@ class PEFTBackbone(TaskConditionedBackbone):
         self.out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
         self.out_norms = None
         if per_task_out_norms:
-            self.out_norms = nn.ModuleDict({
-                t: self._take_out_norms(out_norm_cfg)
-                for t in self.tasks
-            })
+            self.out_norms = nn.ModuleDict(
+                {t: self._take_out_norms(out_norm_cfg)
+                 for t in self.tasks})
             self._bypass_backbone_out_norms()
 
         if freeze_backbone:
@@ -100,8 +99,9 @@ class PEFTBackbone(TaskConditionedBackbone):
         if tuner is not None:
             self.tuner = MODELS.build(tuner)
             if not isinstance(self.tuner, BaseTuner):
-                raise TypeError(f'tuner {tuner.get("type")!r} builds a '
-                                f'{type(self.tuner).__name__}, not a BaseTuner')
+                raise TypeError(
+                    f'tuner {tuner.get("type")!r} builds a '
+                    f'{type(self.tuner).__name__}, not a BaseTuner')
             self.tuner.attach(self.backbone, self.tasks)
             self.tuner.init_weights()
 
@@ -170,7 +170,8 @@ class PEFTBackbone(TaskConditionedBackbone):
         with self.tuner.task_pass(None):
             feats = self._call_backbone(inputs, None)
             return {
-                t: self._apply_out_norms(
+                t:
+                self._apply_out_norms(
                     self.tuner.task_features(t, feats, self.out_indices), t)
                 for t in tasks
             }

@@ -28,7 +28,8 @@ def frozen_fingerprint(tensors: List[torch.Tensor]) -> torch.Tensor:
         t = t.detach().to('cpu', torch.float64)
         out += torch.stack([
             torch.tensor(float(t.numel()), dtype=torch.float64),
-            t.sum(), (t * t).sum(), t.sum() * (i + 1)
+            t.sum(), (t * t).sum(),
+            t.sum() * (i + 1)
         ])
     return out
 
@@ -43,7 +44,9 @@ class TrainableOnlyStateDict:
         check: Raise when a loaded fingerprint differs from the current one.
     """
 
-    def __init__(self, owner: nn.Module, frozen_root: str,
+    def __init__(self,
+                 owner: nn.Module,
+                 frozen_root: str,
                  check: bool = True) -> None:
         self.root = frozen_root
         self.check = check

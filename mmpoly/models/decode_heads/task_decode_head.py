@@ -15,8 +15,10 @@ from ...structures import (BINARY, IGNORE_INDEX, NORMALS, SEGMENTATION,
 DEFAULT_LOSSES = {
     SEGMENTATION:
     dict(type='CrossEntropyLoss', avg_non_ignore=True, loss_name='loss_ce'),
-    BINARY: dict(type='BalancedBinaryCrossEntropyLoss'),
-    NORMALS: dict(type='NormalsL1Loss'),
+    BINARY:
+    dict(type='BalancedBinaryCrossEntropyLoss'),
+    NORMALS:
+    dict(type='NormalsL1Loss'),
 }
 
 
@@ -108,8 +110,8 @@ class TaskDecodeHead(BaseDecodeHead):
             valid = target != self.ignore_index
             if valid.any():
                 correct = (seg_logits.argmax(1) == target) & valid
-                losses['acc_seg'] = correct.sum().float().mul(
-                    100.0 / valid.sum())
+                losses['acc_seg'] = correct.sum().float().mul(100.0 /
+                                                              valid.sum())
         return losses
 
     def activate(self, logits: torch.Tensor) -> torch.Tensor:

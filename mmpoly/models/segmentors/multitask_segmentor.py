@@ -9,7 +9,8 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
-from ...structures import NORMALS, MultiTaskDataSample, check_tasks, get_task_spec
+from ...structures import (NORMALS, MultiTaskDataSample, check_tasks,
+                           get_task_spec)
 from ..backbones.feature_channels import feature_channels
 from ..backbones.task_conditioned import Features, TaskConditionedBackbone
 
@@ -67,7 +68,10 @@ class MultiTaskSegmentor(BaseSegmentor):
                 head_cfg.setdefault('in_channels', channels)
             self.decode_heads[task] = MODELS.build(head_cfg)
         if loss_weights is None:
-            loss_weights = {t: get_task_spec(t).loss_weight for t in self.tasks}
+            loss_weights = {
+                t: get_task_spec(t).loss_weight
+                for t in self.tasks
+            }
         missing = [t for t in self.tasks if t not in loss_weights]
         extra = [t for t in loss_weights if t not in self.tasks]
         if missing or extra:
@@ -85,8 +89,7 @@ class MultiTaskSegmentor(BaseSegmentor):
         cls = cfg.get('type')
         if isinstance(cls, str):
             cls = MODELS.get(cls)
-        if isinstance(cls, type) and issubclass(cls,
-                                                TaskConditionedBackbone):
+        if isinstance(cls, type) and issubclass(cls, TaskConditionedBackbone):
             given = cfg.setdefault('tasks', self.tasks)
             if tuple(given) != self.tasks:
                 raise ValueError(
@@ -107,10 +110,10 @@ class MultiTaskSegmentor(BaseSegmentor):
         return self.per_task_pass and self.train_cfg.get(
             'per_task_backward', True)
 
-    def extract_feat(self,
-                     inputs: torch.Tensor,
-                     tasks: Optional[Sequence[str]] = None
-                     ) -> Dict[str, Features]:
+    def extract_feat(
+            self,
+            inputs: torch.Tensor,
+            tasks: Optional[Sequence[str]] = None) -> Dict[str, Features]:
         """Backbone features for each task (see class docstring)."""
         tasks = self.tasks if tasks is None else tuple(tasks)
         if isinstance(self.backbone, TaskConditionedBackbone):
@@ -123,8 +126,9 @@ class MultiTaskSegmentor(BaseSegmentor):
         """Logits of every task at the padded input size."""
         feats = self.extract_feat(inputs)
         return {
-            t: self.decode_heads[t].predict(feats[t], batch_img_metas,
-                                            self.test_cfg)
+            t:
+            self.decode_heads[t].predict(feats[t], batch_img_metas,
+                                         self.test_cfg)
             for t in self.tasks
         }
 
@@ -142,16 +146,16 @@ class MultiTaskSegmentor(BaseSegmentor):
     def loss(self,
              inputs: torch.Tensor,
              data_samples: list,
-             tasks: Optional[Sequence[str]] = None
-             ) -> Dict[str, torch.Tensor]:
+             tasks: Optional[Sequence[str]] = None) -> Dict[str, torch.Tensor]:
         """Weighted losses of ``tasks`` (all by default), keys
         ``<task>.<loss name>``."""
         tasks = self.tasks if tasks is None else tuple(tasks)
         feats = self.extract_feat(inputs, tasks)
         losses = {}
         for task in tasks:
-            head_losses = self.decode_heads[task].loss(
-                feats[task], data_samples, self.train_cfg)
+            head_losses = self.decode_heads[task].loss(feats[task],
+                                                       data_samples,
+                                                       self.train_cfg)
             weight = self.loss_weights[task]
             for name, value in head_losses.items():
                 if 'loss' in name:
@@ -168,21 +172,25 @@ class MultiTaskSegmentor(BaseSegmentor):
         else:
             shape = tuple(inputs.shape[2:])
             metas = [
-                dict(ori_shape=shape, img_shape=shape, pad_shape=shape,
-                     padding_size=[0, 0, 0, 0])
+                dict(
+                    ori_shape=shape,
+                    img_shape=shape,
+                    pad_shape=shape,
+                    padding_size=[0, 0, 0, 0])
             ] * inputs.shape[0]
         logits = self.encode_decode(inputs, metas)
         return self.postprocess_result(logits, data_samples)
 
-    def _forward(self,
-                 inputs: torch.Tensor,
-                 data_samples: Optional[list] = None
-                 ) -> Dict[str, torch.Tensor]:
+    def _forward(
+            self,
+            inputs: torch.Tensor,
+            data_samples: Optional[list] = None) -> Dict[str, torch.Tensor]:
         """Raw head outputs per task (no post-processing)."""
         feats = self.extract_feat(inputs)
         return {t: self.decode_heads[t].forward(feats[t]) for t in self.tasks}
 
-    def postprocess_result(self, seg_logits: Dict[str, torch.Tensor],
+    def postprocess_result(self,
+                           seg_logits: Dict[str, torch.Tensor],
                            data_samples: Optional[list] = None) -> list:
         """Undo padding, flip and resize; set ``pred_<task>`` per sample.
 
@@ -250,8 +258,8 @@ class MultiTaskSegmentor(BaseSegmentor):
         log_vars = {}
         for k, task in enumerate(self.tasks):
             with optim_wrapper.optim_context(self):
-                losses = self.loss(data['inputs'], data['data_samples'],
-                                   tasks=(task, ))
+                losses = self.loss(
+                    data['inputs'], data['data_samples'], tasks=(task, ))
             loss, task_vars = self.parse_losses(losses)
             accumulate_log_vars(log_vars, task_vars)
             if k < len(self.tasks) - 1:
@@ -281,4 +289,3 @@ def backward_without_step(optim_wrapper: OptimWrapper,
     if scaler is not None:
         loss = scaler.scale(loss)
     loss.backward()
-

@@ -21,13 +21,13 @@ from .swin_sites import (ATTN, FFN, LINEARS, BlockInfo, SwinArch,
 
 __all__ = [
     'BaseTuner', 'HyperAdapterTuner', 'PerTaskPass', 'AdapterTuner',
-    'BottleneckAdapter', 'FactoredWeight', 'PHMWeight', 'Hyperformer', 'HyperformerPP',
-    'PerTaskTensors', 'BitFit', 'RelativeBiasTuning', 'LoRATuner',
-    'LoRABranch', 'MTLoRA', 'VPT', 'ForwardOverride', 'prompted_window_attention', 'Polyhistor', 'PolyhistorLite',
+    'BottleneckAdapter', 'FactoredWeight', 'PHMWeight', 'Hyperformer',
+    'HyperformerPP', 'PerTaskTensors', 'BitFit', 'RelativeBiasTuning',
+    'LoRATuner', 'LoRABranch', 'MTLoRA', 'VPT', 'ForwardOverride',
+    'prompted_window_attention', 'Polyhistor', 'PolyhistorLite',
     'StageHyperNetwork', 'StageScalingKernels', 'TaskProjector',
-    'LowRankGenerator', 'FullGenerator', 'init_hypernetwork',
-    'AdapterWeights', 'adapter_delta', 'linear', 'kron_sum',
-    'kron_sum_vector', 'SwinArch', 'BlockInfo', 'describe_swin',
-    'add_parallel_branch', 'add_serial_branch', 'add_linear_branch',
-    'block_linears', 'LINEARS', 'ATTN', 'FFN'
+    'LowRankGenerator', 'FullGenerator', 'init_hypernetwork', 'AdapterWeights',
+    'adapter_delta', 'linear', 'kron_sum', 'kron_sum_vector', 'SwinArch',
+    'BlockInfo', 'describe_swin', 'add_parallel_branch', 'add_serial_branch',
+    'add_linear_branch', 'block_linears', 'LINEARS', 'ATTN', 'FFN'
 ]

@@ -9,8 +9,8 @@ from mmseg.registry import MODELS
 from .adapter_weights import ACTIVATIONS, adapter_delta
 from .base_tuner import BaseTuner
 from .bottleneck_adapter import BottleneckAdapter, FactoredWeight, PHMWeight
-from .swin_sites import (POSITIONS, SwinArch, add_parallel_branch,
-                         add_serial_branch)
+from .swin_sites import (SwinArch, add_parallel_branch, add_serial_branch,
+                         check_placement)
 
 
 @MODELS.register_module()
@@ -56,13 +56,7 @@ class AdapterTuner(BaseTuner):
                  init_std: float = 0.01,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
-        positions = tuple(positions)
-        if not positions or any(p not in POSITIONS for p in positions):
-            raise ValueError(f'positions must be a non-empty subset of '
-                             f'{POSITIONS}, got {positions}')
-        if placement not in ('parallel', 'serial'):
-            raise ValueError(
-                f"placement must be 'parallel' or 'serial', got {placement!r}")
+        positions = check_placement(positions, placement)
         if activation not in ACTIVATIONS:
             raise ValueError(f'activation must be one of '
                              f'{sorted(ACTIVATIONS)}, got {activation!r}')
@@ -88,9 +82,10 @@ class AdapterTuner(BaseTuner):
             self.adapters[name] = nn.ModuleList(
                 nn.ModuleList(
                     nn.ModuleDict({
-                        pos: BottleneckAdapter(
-                            info.dims, info.dims // self.reduction, self.rank,
-                            self.post_norm, self.phm)
+                        pos:
+                        BottleneckAdapter(info.dims, info.dims //
+                                          self.reduction, self.rank,
+                                          self.post_norm, self.phm)
                         for pos in self.positions
                     }) for info in blocks) for blocks in arch.stages)
             if self.phm is not None and self.phm.get('shared_rules'):
@@ -103,9 +98,9 @@ class AdapterTuner(BaseTuner):
         handles = []
         for info in arch.blocks:
             for pos in self.positions:
-                handles += add(info.block, pos,
-                               partial(self._branch, info.stage, info.index,
-                                       pos))
+                handles += add(
+                    info.block, pos,
+                    partial(self._branch, info.stage, info.index, pos))
         return handles
 
     def _branch(self, stage: int, index: int, pos: str,

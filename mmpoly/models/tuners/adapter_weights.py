@@ -12,7 +12,8 @@ Weight = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
 ACTIVATIONS = dict(silu=F.silu, gelu=F.gelu, relu=F.relu)
 
 
-def linear(x: torch.Tensor, weight: Weight,
+def linear(x: torch.Tensor,
+           weight: Weight,
            bias: Optional[torch.Tensor] = None) -> torch.Tensor:
     """``x @ W^T + b`` for a full or factored weight.
 

@@ -9,7 +9,8 @@ from .kronecker import kron_sum
 
 
 class FactoredWeight(nn.Module):
-    """A ``rows x cols`` weight kept as factors ``L (rows x k) @ R (k x cols)``.
+    """A ``rows x cols`` weight kept as factors ``L (rows x k)``,
+    ``R (k x cols)``.
 
     Args:
         rows, cols: Size of the weight.
@@ -40,7 +41,11 @@ class PHMWeight(nn.Module):
         rank_one: Factor every block as an outer product.
     """
 
-    def __init__(self, rows: int, cols: int, n: int, own_rule: bool = True,
+    def __init__(self,
+                 rows: int,
+                 cols: int,
+                 n: int,
+                 own_rule: bool = True,
                  rank_one: bool = False) -> None:
         super().__init__()
         if rows % n or cols % n:

@@ -10,8 +10,8 @@ from .adapter_weights import ACTIVATIONS, AdapterWeights, adapter_delta
 from .base_tuner import BaseTuner
 from .hypernetwork_layers import (FullGenerator, LowRankGenerator,
                                   init_hypernetwork)
-from .swin_sites import (POSITIONS, SwinArch, add_parallel_branch,
-                         add_serial_branch)
+from .swin_sites import (SwinArch, add_parallel_branch, add_serial_branch,
+                         check_placement)
 
 SiteKey = Tuple[int, int, str]  # (stage, block index in stage, position)
 
@@ -52,14 +52,7 @@ class HyperAdapterTuner(BaseTuner):
                  zero_init_up: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
-        positions = tuple(positions)
-        bad = [p for p in positions if p not in POSITIONS]
-        if not positions or bad or len(set(positions)) != len(positions):
-            raise ValueError(f'positions must be a non-empty subset of '
-                             f'{POSITIONS}, got {positions}')
-        if placement not in ('parallel', 'serial'):
-            raise ValueError(
-                f"placement must be 'parallel' or 'serial', got {placement!r}")
+        positions = check_placement(positions, placement)
         if activation not in ACTIVATIONS:
             raise ValueError(f'activation must be one of '
                              f'{sorted(ACTIVATIONS)}, got {activation!r}')
@@ -100,8 +93,7 @@ class HyperAdapterTuner(BaseTuner):
             elif leaf == 'up' and isinstance(m, FullGenerator):
                 nn.init.zeros_(m.fc.weight)
                 nn.init.zeros_(m.fc.bias)
-            elif leaf in ('up_bias', 'norm_bias') and isinstance(
-                    m, nn.Linear):
+            elif leaf in ('up_bias', 'norm_bias') and isinstance(m, nn.Linear):
                 nn.init.zeros_(m.weight)
                 nn.init.zeros_(m.bias)
 
@@ -126,8 +118,8 @@ class HyperAdapterTuner(BaseTuner):
         self._weights = None
 
     def _state_key(self) -> tuple:
-        return tuple((p._version, p.data_ptr(), p.dtype)
-                     for p in self.parameters())
+        return tuple(
+            (p._version, p.data_ptr(), p.dtype) for p in self.parameters())
 
     def _branch(self, key: SiteKey, x: torch.Tensor) -> torch.Tensor:
         if self._weights is None:

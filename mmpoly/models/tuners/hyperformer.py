@@ -56,11 +56,16 @@ class Hyperformer(HyperAdapterTuner):
             self.blocks.append(
                 nn.ModuleList(
                     StageHyperNetwork(
-                        info.dims, 1, len(self.positions), self.embed_dims,
-                        self.hidden_dims, self.code_dims,
-                        info.dims // self.reduction, None,
-                        self.norm_generators, condition_on=('task', ))
-                    for info in blocks))
+                        info.dims,
+                        1,
+                        len(self.positions),
+                        self.embed_dims,
+                        self.hidden_dims,
+                        self.code_dims,
+                        info.dims // self.reduction,
+                        None,
+                        self.norm_generators,
+                        condition_on=('task', )) for info in blocks))
 
     def generate(self, task: str) -> Dict[SiteKey, AdapterWeights]:
         e = self.task_embeds[self.tasks.index(task)]

@@ -54,12 +54,11 @@ class LowRankGenerator(nn.Module):
         self.fc.weight[:n].zero_()
         self.fc.bias[:n].zero_()
 
-    def forward(self, code: torch.Tensor
-                ) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, code: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """``(..., P)`` -> ``L (..., rows, k)``, ``R (..., k, cols)``."""
         out = self.fc(code)
-        left, right = out.split(
-            [self.rows * self.rank, self.rank * self.cols], dim=-1)
+        left, right = out.split([self.rows * self.rank, self.rank * self.cols],
+                                dim=-1)
         return (left.unflatten(-1, (self.rows, self.rank)),
                 right.unflatten(-1, (self.rank, self.cols)))
 

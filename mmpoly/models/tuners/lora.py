@@ -23,8 +23,12 @@ class LoRABranch(nn.Module):
         dropout: Dropout on the branch input.
     """
 
-    def __init__(self, in_dims: int, out_dims: int, rank: int,
-                 branch_norm: bool, scale: float,
+    def __init__(self,
+                 in_dims: int,
+                 out_dims: int,
+                 rank: int,
+                 branch_norm: bool,
+                 scale: float,
                  dropout: float = 0.0) -> None:
         super().__init__()
         self.norm = nn.LayerNorm(in_dims) if branch_norm else None
@@ -100,9 +104,9 @@ class LoRATuner(BaseTuner):
             self.lora[key] = nn.ModuleList(
                 nn.ModuleList(
                     nn.ModuleDict({
-                        name: LoRABranch(linear.in_features,
-                                         linear.out_features, self.rank,
-                                         self.branch_norm, self.scale)
+                        name:
+                        LoRABranch(linear.in_features, linear.out_features,
+                                   self.rank, self.branch_norm, self.scale)
                         for name, linear in block_linears(info.block).items()
                         if name in self.targets
                     }) for info in blocks) for blocks in arch.stages)

@@ -110,8 +110,8 @@ class MTLoRA(BaseTuner):
         for info in arch.blocks:
             last = info.index == len(arch.stages[info.stage]) - 1
             for name, linear in block_linears(info.block).items():
-                if name in self.shared_targets or (last and name in
-                                                   self.task_targets):
+                if name in self.shared_targets or (last and name
+                                                   in self.task_targets):
                     handles += add_linear_branch(
                         linear,
                         partial(self._branch, info.stage, info.index, name,
@@ -151,8 +151,8 @@ class MTLoRA(BaseTuner):
         outs = []
         for i, x in zip(out_indices, feats):
             y, hw = self._outputs[i, task]
-            outs.append(y.view(-1, *hw, y.shape[-1]).permute(0, 3, 1,
-                                                              2).contiguous())
+            outs.append(
+                y.view(-1, *hw, y.shape[-1]).permute(0, 3, 1, 2).contiguous())
         return tuple(outs)
 
     def init_weights(self) -> None:

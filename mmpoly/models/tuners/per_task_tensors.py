@@ -28,7 +28,9 @@ class PerTaskTensors(BaseTuner):
             single pass serves every task).
     """
 
-    def __init__(self, pattern: str, shared: bool = False,
+    def __init__(self,
+                 pattern: str,
+                 shared: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.pattern = pattern
@@ -85,6 +87,7 @@ class BitFit(PerTaskTensors):
 class RelativeBiasTuning(PerTaskTensors):
     """Per-task relative-position bias tables only (23,322 on Swin-T)."""
 
-    def __init__(self, pattern: str = 'relative_position_bias_table',
+    def __init__(self,
+                 pattern: str = 'relative_position_bias_table',
                  **kwargs) -> None:
         super().__init__(pattern=pattern, **kwargs)

@@ -36,24 +36,27 @@ class StageHyperNetwork(nn.Module):
             from ``('task', 'layer', 'position')``.
     """
 
-    def __init__(self,
-                 width: int,
-                 depth: int,
-                 num_positions: int,
-                 embed_dims: int,
-                 hidden_dims: int,
-                 code_dims: int,
-                 bottleneck: int,
-                 rank: Optional[int],
-                 norm_generators: bool,
-                 condition_on: Sequence[str] = ('task', 'layer',
-                                                'position')) -> None:
+    def __init__(
+        self,
+        width: int,
+        depth: int,
+        num_positions: int,
+        embed_dims: int,
+        hidden_dims: int,
+        code_dims: int,
+        bottleneck: int,
+        rank: Optional[int],
+        norm_generators: bool,
+        condition_on: Sequence[str] = ('task', 'layer', 'position')
+    ) -> None:
         super().__init__()
         if 'task' not in condition_on or not set(condition_on) <= {
-                'task', 'layer', 'position'}:
+                'task', 'layer', 'position'
+        }:
             raise ValueError(f'condition_on must include "task" and only name '
                              f'task / layer / position, got {condition_on}')
-        self.width, self.depth, self.num_positions = width, depth, num_positions
+        self.width, self.depth = width, depth
+        self.num_positions = num_positions
         self.condition_on = tuple(condition_on)
         if 'layer' in condition_on:
             self.layer_embeds = nn.Parameter(torch.zeros(depth, embed_dims))
@@ -161,8 +164,8 @@ class Polyhistor(HyperAdapterTuner):
         self.stages = nn.ModuleList()
 
     def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
-        self.task_embeds = nn.Parameter(torch.zeros(len(tasks),
-                                                    self.embed_dims))
+        self.task_embeds = nn.Parameter(
+            torch.zeros(len(tasks), self.embed_dims))
         for width, depth in zip(arch.widths, arch.depths):
             if width % self.reduction:
                 raise ValueError(f'stage width {width} is not divisible by '

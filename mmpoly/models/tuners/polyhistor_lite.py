@@ -33,8 +33,8 @@ class StageScalingKernels(nn.Module):
             shape = (depth, num_positions, scale, scale)
             self.weight_kernels = nn.Parameter(torch.zeros(*shape, scale))
             self.bias_kernels = nn.Parameter(torch.zeros(*shape))
-            self.norm_kernels = nn.Parameter(
-                torch.zeros(*shape)) if norm_generators else None
+            self.norm_kernels = nn.Parameter(torch.zeros(
+                *shape)) if norm_generators else None
 
 
 @MODELS.register_module()
@@ -114,10 +114,10 @@ class PolyhistorLite(HyperAdapterTuner):
         n = len(self.positions)
         shape = (depth, n, s, -1)
         cond = torch.cat([
-            e_t.expand(*shape[:3], -1),
-            lam[:, None].expand(*shape),
+            e_t.expand(*shape[:3], -1), lam[:, None].expand(*shape),
             self.position_embeds[None, :, None].expand(*shape)
-        ], dim=-1)
+        ],
+                         dim=-1)
         code = self.projector(cond)  # (D, n, s, P)
         down_l, down_r = self.down(code)
         up_l, up_r = self.up(code)
@@ -127,8 +127,8 @@ class PolyhistorLite(HyperAdapterTuner):
             else None
         beta = self.norm_bias(code) if self.norm_bias is not None else None
         if s == 1:
-            t_down, t_up, b_down, b_up = (x[:, :, 0] for x in
-                                          (t_down, t_up, b_down, b_up))
+            t_down, t_up, b_down, b_up = (
+                x[:, :, 0] for x in (t_down, t_up, b_down, b_up))
             if gamma is not None:
                 gamma, beta = gamma[:, :, 0], beta[:, :, 0]
         else:

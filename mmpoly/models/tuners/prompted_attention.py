@@ -41,8 +41,8 @@ def prompted_window_attention(msa: nn.Module, x: torch.Tensor,
         v = torch.cat([v, kv[1].expand(b, -1, -1, -1)], dim=2)
     attn = (q * msa.scale) @ k.transpose(-2, -1)  # (b, heads, n, n + p)
     wh, ww = msa.window_size
-    bias = msa.relative_position_bias_table[
-        msa.relative_position_index.view(-1)].view(wh * ww, wh * ww, -1)
+    bias = msa.relative_position_bias_table[msa.relative_position_index.view(
+        -1)].view(wh * ww, wh * ww, -1)
     bias = F.pad(bias.permute(2, 0, 1), (0, p))  # (heads, n, n + p)
     attn = attn + bias.unsqueeze(0)
     if mask is not None:

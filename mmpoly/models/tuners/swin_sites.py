@@ -87,6 +87,23 @@ def describe_swin(backbone: nn.Module) -> SwinArch:
     return SwinArch(arch)
 
 
+def check_placement(positions, placement: str) -> tuple:
+    """Validate adapter positions and placement; return the positions.
+
+    Raises:
+        ValueError: naming the bad value and the allowed ones.
+    """
+    positions = tuple(positions)
+    if (not positions or any(p not in POSITIONS for p in positions)
+            or len(set(positions)) != len(positions)):
+        raise ValueError(f'positions must be a non-empty subset of '
+                         f'{POSITIONS}, got {positions}')
+    if placement not in ('parallel', 'serial'):
+        raise ValueError(
+            f"placement must be 'parallel' or 'serial', got {placement!r}")
+    return positions
+
+
 def add_parallel_branch(block: nn.Module, position: str,
                         branch: Branch) -> List:
     """Add ``branch(x)`` to a sub-layer, ``x`` being its residual input.
@@ -113,8 +130,8 @@ def add_parallel_branch(block: nn.Module, position: str,
     if position == FFN:
 
         def add_to_ffn(module, args, kwargs, output):
-            identity = kwargs.get('identity', args[1] if len(args) > 1 else
-                                  None)
+            identity = kwargs.get('identity',
+                                  args[1] if len(args) > 1 else None)
             if identity is None:  # FFN used without a residual argument
                 identity = args[0]
             return output + branch(identity)
@@ -132,8 +149,9 @@ def block_linears(block: nn.Module) -> dict:
 
     ``fc1`` / ``fc2`` are the first and last Linear of MMCV's ``FFN``.
     """
-    linears = [m for m in block.ffn.layers.modules()
-               if isinstance(m, nn.Linear)]
+    linears = [
+        m for m in block.ffn.layers.modules() if isinstance(m, nn.Linear)
+    ]
     return dict(
         qkv=block.attn.w_msa.qkv,
         proj=block.attn.w_msa.proj,
@@ -154,8 +172,7 @@ def add_linear_branch(linear: nn.Module, branch: Branch) -> List:
     return [linear.register_forward_hook(add)]
 
 
-def add_serial_branch(block: nn.Module, position: str,
-                      branch: Branch) -> List:
+def add_serial_branch(block: nn.Module, position: str, branch: Branch) -> List:
     """Wrap a sub-layer's branch output ``v`` (before drop-path) as
     ``v + branch(v)``.
 

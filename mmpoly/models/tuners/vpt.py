@@ -63,8 +63,9 @@ class VPT(BaseTuner):
             msa = info.block.attn.w_msa
             handles.append(
                 ForwardOverride(
-                    msa, partial(self._attention, msa, info.block.norm1,
-                                 info.stage, info.index)))
+                    msa,
+                    partial(self._attention, msa, info.block.norm1, info.stage,
+                            info.index)))
         return handles
 
     def _attention(self, msa, norm1, stage, index, x, mask=None):
