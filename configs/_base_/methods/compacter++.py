@@ -1,4 +1,6 @@
 # Compacter++: Compacter with FFN adapters only.
 _base_ = ['./adapter.py']
 tuner = dict(
-    positions=('ffn', ), phm=dict(n=4, rank_one=True, shared_rules=True))
+    type='CompacterPP',
+    positions=('ffn', ),
+    phm=dict(n=4, rank_one=True, shared_rules=True))

@@ -3,5 +3,6 @@
 # layers, one per task (n = 4, ρ = 2: mmpoly's choice).
 _base_ = ['./adapter.py']
 tuner = dict(
+    type='Compacter',
     positions=('attn', 'ffn'),
     phm=dict(n=4, rank_one=True, shared_rules=True))

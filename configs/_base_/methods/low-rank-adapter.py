@@ -1,4 +1,5 @@
 # Low-rank adapter: the Adapter baseline whose W_down / W_up are rank-k
-# products of learned factors (k = 8 here; the paper reports this family).
+# products of learned factors (k = 8: mmpoly's choice; the paper reports this
+# family without the setting).
 _base_ = ['./adapter.py']
-tuner = dict(rank=8)
+tuner = dict(type='LowRankAdapter', rank=8)

@@ -2,4 +2,5 @@
 # with W = Σ_i A_i ⊗ B_i, n = 4 (mmpoly's choice of n and ρ; the paper
 # does not print them).
 _base_ = ['./adapter.py']
-tuner = dict(phm=dict(n=4, rank_one=False, shared_rules=False))
+tuner = dict(
+    type='PHMAdapter', phm=dict(n=4, rank_one=False, shared_rules=False))

@@ -77,3 +77,23 @@ class VPT(BaseTuner):
         for p in self.prompts.parameters():
             a = math.sqrt(6.0 / (3 * self.patch_size**2 + p.shape[1]))
             nn.init.uniform_(p, -a, a)
+
+
+@MODELS.register_module()
+class VPTDeep(VPT):
+    """VPT-deep: prompts in every block."""
+
+    def __init__(self, num_tokens: int = 50, **kwargs) -> None:
+        if not kwargs.setdefault('deep', True):
+            raise ValueError('VPTDeep has deep=True; use VPTShallow')
+        super().__init__(num_tokens=num_tokens, **kwargs)
+
+
+@MODELS.register_module()
+class VPTShallow(VPT):
+    """VPT-shallow: prompts in the first block only."""
+
+    def __init__(self, num_tokens: int = 50, **kwargs) -> None:
+        if kwargs.setdefault('deep', False):
+            raise ValueError('VPTShallow has deep=False; use VPTDeep')
+        super().__init__(num_tokens=num_tokens, **kwargs)
