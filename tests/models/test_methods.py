@@ -10,53 +10,28 @@ from mmseg.registry import MODELS
 
 from mmpoly.models.tuners import prompted_window_attention
 
+# yapf: disable
 METHOD_TUNERS = {
-    'bitfit':
-    dict(type='BitFit'),
-    'relative-bias':
-    dict(type='RelativeBiasTuning'),
-    'vpt-shallow':
-    dict(type='VPT', num_tokens=5, deep=False),
-    'vpt-deep':
-    dict(type='VPT', num_tokens=5, deep=True),
-    'lora':
-    dict(type='LoRATuner', rank=4),
-    'adapter':
-    dict(type='AdapterTuner', reduction=2),
-    'shared-adapter':
-    dict(type='AdapterTuner', reduction=2, shared=True),
-    'low-rank-adapter':
-    dict(type='AdapterTuner', reduction=2, rank=4),
-    'phm-adapter':
-    dict(type='AdapterTuner', phm=dict(n=4)),
-    'compacter':
-    dict(
-        type='AdapterTuner',
-        positions=('attn', 'ffn'),
-        phm=dict(n=4, rank_one=True, shared_rules=True)),
-    'compacter++':
-    dict(type='AdapterTuner', phm=dict(n=4, rank_one=True, shared_rules=True)),
-    'hyperformer':
-    dict(
-        type='Hyperformer',
-        embed_dims=8,
-        hidden_dims=8,
-        code_dims=4,
-        reduction=4),
-    'hyperformer++':
-    dict(
-        type='HyperformerPP',
-        embed_dims=8,
-        hidden_dims=8,
-        code_dims=4,
-        reduction=4),
-    'mtlora':
-    dict(type='MTLoRA', shared_rank=4, task_rank=2),
-    'polyhistor':
-    small_tuner('Polyhistor'),
-    'polyhistor-lite':
-    small_tuner('PolyhistorLite'),
+    'bitfit': dict(type='BitFit'),
+    'relative-bias': dict(type='RelativeBiasTuning'),
+    'vpt-shallow': dict(type='VPTShallow', num_tokens=5),
+    'vpt-deep': dict(type='VPTDeep', num_tokens=5),
+    'lora': dict(type='LoRATuner', rank=4),
+    'adapter': dict(type='AdapterTuner', reduction=2),
+    'shared-adapter': dict(type='SharedAdapter', reduction=2),
+    'low-rank-adapter': dict(type='LowRankAdapter', reduction=2, rank=4),
+    'phm-adapter': dict(type='PHMAdapter'),
+    'compacter': dict(type='Compacter'),
+    'compacter++': dict(type='CompacterPP'),
+    'hyperformer': dict(type='Hyperformer', embed_dims=8, hidden_dims=8,
+                        code_dims=4, reduction=4),
+    'hyperformer++': dict(type='HyperformerPP', embed_dims=8, hidden_dims=8,
+                          code_dims=4, reduction=4),
+    'mtlora': dict(type='MTLoRA', shared_rank=4, task_rank=2),
+    'polyhistor': small_tuner('Polyhistor'),
+    'polyhistor-lite': small_tuner('PolyhistorLite'),
 }
+# yapf: enable
 SHARED = {'shared-adapter'}
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -1,0 +1,1 @@
+"""Class lists and label mappings shipped with mmpoly (data files)."""
