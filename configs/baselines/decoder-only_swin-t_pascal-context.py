@@ -1,11 +1,8 @@
 # Decoders only: frozen Swin-T, per-task output LayerNorms, 4 heads
 # (2,549,024 trainable parameters).
 _base_ = [
-    '../_base_/models/multitask_swin-t.py',
+    '../_base_/models/peft_swin-t.py',
     '../_base_/datasets/pascal_context_mt.py',
     '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
 ]
-model = dict(
-    backbone=dict(
-        _delete_=True, type='PEFTBackbone', backbone={{_base_.swin}}))
 optim_wrapper = dict(optimizer=dict(lr=1e-3))

@@ -1,17 +1,11 @@
 # hyperformer++ on a frozen ImageNet-1k Swin-S, PASCAL-Context (4 tasks).
 _base_ = [
-    '../_base_/models/multitask_swin-s.py',
+    '../_base_/models/peft_swin-s.py',
     '../_base_/datasets/pascal_context_mt.py',
     '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py',
     '../_base_/methods/hyperformer++.py'
 ]
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PEFTBackbone',
-        backbone={{_base_.swin}},
-        tuner={{_base_.tuner}},
-        save_trainable_only=True))
+model = dict(backbone=dict(tuner={{_base_.tuner}}))
 # hypernetworks at a 10x smaller learning rate than the heads (see
 # configs/polyhistor/polyhistor_swin-t_pascal-context.py)
 optim_wrapper = dict(

@@ -1,18 +1,12 @@
 # polyhistor on a frozen ImageNet-1k Swin-B, PASCAL-Context (4 tasks).
 # Checkpoints keep only the trained parameters (adapter-only).
 _base_ = [
-    '../_base_/models/multitask_swin-b.py',
+    '../_base_/models/peft_swin-b.py',
     '../_base_/datasets/pascal_context_mt.py',
     '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py',
     '../_base_/methods/polyhistor.py'
 ]
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PEFTBackbone',
-        backbone={{_base_.swin}},
-        tuner={{_base_.tuner}},
-        save_trainable_only=True))
+model = dict(backbone=dict(tuner={{_base_.tuner}}))
 # The hypernetworks train with a 10x smaller learning rate than the heads:
 # their code LayerNorm amplifies the small initial projector outputs, and at
 # the heads' rate the generated weights swing from step to step (measured on

@@ -2,17 +2,11 @@
 # Swin; minutes on a CPU). Generate the data first:
 #   python tools/misc/generate_toy_pascal_mt.py data/toy_pascal_mt
 _base_ = [
-    '../_base_/models/multitask_swin-mini.py',
+    '../_base_/models/peft_swin-mini.py',
     '../_base_/datasets/toy_pascal_mt.py', '../_base_/default_runtime.py',
     '../_base_/schedules/toy.py', '../_base_/methods/polyhistor.py'
 ]
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PEFTBackbone',
-        backbone={{_base_.swin}},
-        tuner={{_base_.tuner}},
-        save_trainable_only=True))
+model = dict(backbone=dict(tuner={{_base_.tuner}}))
 # hypernetworks at a 10x smaller learning rate (see the PASCAL configs)
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'backbone.tuner': dict(lr_mult=0.1)}))
