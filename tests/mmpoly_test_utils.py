@@ -3,12 +3,26 @@ import copy
 from typing import Sequence, Tuple
 
 import torch
-import torch.nn.functional as F
 from mmengine.structures import PixelData
 
 from mmpoly.structures import MultiTaskDataSample
+from mmpoly.tasks import build_tasks
 
-TASKS = ('semseg', 'human_parts', 'sal', 'normals')
+#: The four PASCAL-Context tasks, as a config declares them.
+TASK_CFGS = dict(
+    semseg=dict(type='SegmentationTask', num_classes=21, loss_weight=1.0,
+                delta_m_reference=67.21),
+    human_parts=dict(type='SegmentationTask', num_classes=7, loss_weight=2.0,
+                     delta_m_reference=61.93),
+    sal=dict(type='BinaryTask', loss_weight=5.0, delta_m_reference=62.35),
+    normals=dict(type='NormalsTask', loss_weight=10.0,
+                 delta_m_reference=17.97))
+TASKS = tuple(TASK_CFGS)
+
+
+def task_cfgs(tasks: Sequence[str] = TASKS) -> dict:
+    """The config ``tasks`` dict of some of the PASCAL tasks."""
+    return {t: copy.deepcopy(TASK_CFGS[t]) for t in tasks}
 MINI_ARCH = dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4, 8])
 
 
@@ -35,10 +49,8 @@ def segmentor_cfg(backbone: dict,
     cfg = dict(
         type='MultiTaskSegmentor',
         backbone=backbone,
-        decode_heads={
-            t: dict(type='AllMLPHead', channels=channels)
-            for t in tasks
-        },
+        tasks=task_cfgs(tasks),
+        decode_head=dict(type='AllMLPHead', channels=channels),
         data_preprocessor=dict(
             type='MultiTaskDataPreprocessor', size=(64, 64)))
     cfg.update(kw)
@@ -52,6 +64,7 @@ def fake_batch(tasks: Sequence[str] = TASKS,
     """Normalised images and samples with ground truth for ``tasks``."""
     g = torch.Generator().manual_seed(seed)
     inputs = torch.randn(n, 3, size, size, generator=g)
+    task_set = build_tasks(task_cfgs(tasks))
     samples = []
     for _ in range(n):
         s = MultiTaskDataSample(
@@ -60,15 +73,13 @@ def fake_batch(tasks: Sequence[str] = TASKS,
                 ori_shape=(size, size),
                 pad_shape=(size, size),
                 padding_size=(0, 0, 0, 0)))
-        for t in tasks:
-            if t == 'semseg':
-                d = torch.randint(0, 21, (1, size, size), generator=g)
-            elif t == 'human_parts':
-                d = torch.randint(0, 7, (1, size, size), generator=g)
-            elif t == 'sal':
-                d = torch.randint(0, 2, (1, size, size), generator=g)
-            else:
-                d = F.normalize(torch.randn(3, size, size, generator=g), dim=0)
-            s.set_field(PixelData(data=d), f'gt_{t}')
+        for task in task_set.values():
+            s.set_field(
+                PixelData(data=task.fake_gt(size, size, g)), task.gt_key)
         samples.append(s)
     return inputs, samples
+
+
+def pascal_tasks(tasks: Sequence[str] = TASKS):
+    """The :class:`~mmpoly.tasks.TaskSet` of some of the PASCAL tasks."""
+    return build_tasks(task_cfgs(tasks))

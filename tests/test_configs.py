@@ -6,7 +6,8 @@ import pytest
 from mmengine.config import Config
 from mmseg.registry import DATASETS, METRICS, MODELS, TRANSFORMS
 
-from mmpoly.utils import build_model_offline
+from mmpoly.tasks import build_tasks
+from mmpoly.utils import build_model_offline, load_config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
@@ -30,8 +31,18 @@ def test_config_is_complete(path):
         assert DATASETS.get(ds.type) is not None
         for t in ds.pipeline:
             assert TRANSFORMS.get(t['type']) is not None, t['type']
-        assert set(ds.tasks) == set(cfg.model.decode_heads)
+        # the tasks are declared once, at the top level
+        assert 'tasks' not in ds
+    assert 'tasks' not in cfg.model and 'decode_heads' not in cfg.model
+    build_tasks(cfg.tasks)
     assert METRICS.get(cfg.val_evaluator.type) is not None
+    # ... and every component gets them
+    applied = load_config(path)
+    for where in (applied.model, applied.train_dataloader.dataset,
+                  applied.val_dataloader.dataset,
+                  applied.test_dataloader.dataset, applied.val_evaluator,
+                  applied.test_evaluator):
+        assert where.tasks == cfg.tasks
     if 'toy' not in path:  # real configs name the official checkpoints
         text = str(cfg.model.backbone)
         assert 'download.openmmlab.com' in text
@@ -40,5 +51,5 @@ def test_config_is_complete(path):
 @pytest.mark.parametrize('path', CONFIGS, ids=rel)
 def test_model_builds(path):
     model = build_model_offline(path)
-    assert tuple(model.decode_heads) == tuple(
-        Config.fromfile(path).model.decode_heads)
+    tasks = tuple(Config.fromfile(path).tasks)
+    assert tuple(model.decode_heads) == tasks == model.tasks

@@ -2,8 +2,8 @@
 
 By default: Polyhistor (on a frozen small Swin) next to multi-task full
 fine-tuning. For each config: evaluate the untrained model, train it,
-evaluate the trained model, and print the four metrics, Δm and trainable
-parameters. The toy data set is generated first if it is missing.
+evaluate the trained model, and print each task's primary metric, Δm and the
+trainable parameters. The toy data set is generated first if it is missing.
 
 Example:
     python tools/demo.py                        # the default toy configs
@@ -13,19 +13,16 @@ import argparse
 import logging
 import os.path as osp
 
-from mmengine.config import Config
 from mmengine.logging import MMLogger
-from mmengine.runner import Runner
 
 import mmpoly  # noqa: F401
 from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
-from mmpoly.utils import count_parameters, find_config
+from mmpoly.tasks import build_tasks
+from mmpoly.utils import count_parameters, load_config
+from mmpoly.utils.tool_args import build_runner
 
 DEFAULT_CONFIGS = ('configs/toy/polyhistor_swin-mini_toy-pascal.py',
                    'configs/toy/mtft_swin-mini_toy-pascal.py')
-COLUMNS = (('semseg/mIoU', 'semseg mIoU'), ('human_parts/mIoU', 'parts mIoU'),
-           ('sal/mIoU', 'sal mIoU'), ('normals/mean',
-                                      'normals mErr'), ('delta_m', 'Δm %'))
 
 
 def parse_args():
@@ -38,10 +35,12 @@ def parse_args():
 
 
 def load_cfg(config: str, work_dir: str, data_root: str, iters=None):
-    cfg = Config.fromfile(find_config(config))
+    cfg = load_config(
+        config, {
+            f'{phase}_dataloader.dataset.data_root': data_root
+            for phase in ('train', 'val', 'test')
+        })
     cfg.work_dir = work_dir
-    for phase in ('train', 'val', 'test'):
-        cfg[f'{phase}_dataloader'].dataset.data_root = data_root
     if iters is not None:  # shrink the whole schedule proportionally
         scale = iters / cfg.train_cfg.max_iters
         for sched in cfg.param_scheduler:
@@ -59,7 +58,7 @@ def run(config: str, args) -> dict:
     cfg = load_cfg(config, work_dir, args.data_root, args.iters)
     print(f'[demo] {name}: evaluating the untrained model ...', flush=True)
     cfg.visualizer.name = f'{name}_untrained'
-    runner = Runner.from_cfg(cfg.copy())
+    runner = build_runner(cfg.copy())
     trainable, _ = count_parameters(runner.model)
     before = runner.test()
     print(
@@ -67,15 +66,33 @@ def run(config: str, args) -> dict:
         f'({trainable:,} trainable parameters) ...',
         flush=True)
     cfg.visualizer.name = f'{name}_trained'
-    runner = Runner.from_cfg(cfg.copy())
+    runner = build_runner(cfg.copy())
     runner.train()
     print(f'[demo] {name}: evaluating the trained model ...', flush=True)
     after = runner.test()
-    return dict(name=name, trainable=trainable, before=before, after=after)
+    return dict(
+        name=name,
+        trainable=trainable,
+        before=before,
+        after=after,
+        tasks=build_tasks(cfg.tasks))
+
+
+def columns(rows):
+    """(metric key, header) of every task's primary metric, then Δm."""
+    cols = {}
+    for r in rows:
+        for name, task in r['tasks'].items():
+            arrow = '↑' if task.higher_is_better else '↓'
+            cols[f'{name}/{task.primary_metric}'] = \
+                f'{name} {task.primary_metric}{arrow}'
+    cols['delta_m'] = 'Δm%'
+    return list(cols.items())
 
 
 def print_table(rows) -> None:
-    header = ['model', 'state', 'trainable'] + [c[1] for c in COLUMNS]
+    cols = columns(rows)
+    header = ['model', 'state', 'trainable'] + [c[1] for c in cols]
     lines = []
     for r in rows:
         for state in ('before', 'after'):
@@ -83,17 +100,18 @@ def print_table(rows) -> None:
             lines.append([
                 r['name'], 'untrained' if state == 'before' else 'trained',
                 f'{r["trainable"]:,}'
-            ] + [f'{m[k]:.2f}' if k in m else '-' for k, _ in COLUMNS])
+            ] + [f'{m[k]:.2f}' if k in m else '-' for k, _ in cols])
     widths = [max(len(x) for x in col) for col in zip(header, *lines)]
     fmt = '  '.join('{:<%d}' % w for w in widths)
     print()
     print(fmt.format(*header))
     for line in lines:
         print(fmt.format(*line))
-    print('\nmIoU in %, normals mean angular error in degrees (lower is '
-          'better). Δm is against the PASCAL-Context Swin-T single-task '
-          'references; on toy data only the comparison between rows is '
-          'meaningful.')
+    print('\nmIoU, maxF and odsF in %, normals mean angular error in degrees, '
+          'depth RMSE in metres (↑ higher / ↓ lower is better). Δm is '
+          'against the tasks\' delta_m_reference (PASCAL-Context Swin-T '
+          'single-task references); on toy data only the comparison between '
+          'rows is meaningful.')
 
 
 def main():

@@ -3,9 +3,10 @@
 Example:
     python tools/test.py configs/polyhistor_swin-t.py \
         work_dirs/x/iter_40000.pth --out results/polyhistor_swin-t
-writes results/polyhistor_swin-t/<task>/<img_id>.png in the data set's own
-formats (index PNGs for semseg and human parts, 8-bit probability PNGs for
-saliency, RGB-encoded normals like normals_distill) and
+writes every prediction in its task's file format to
+results/polyhistor_swin-t/<task>/<img_id>.<ext> (index PNGs for segmentation
+tasks, 8-bit probability PNGs for saliency and edges, RGB-encoded normals like
+normals_distill, .npy metres for depth) and
 results/polyhistor_swin-t/metrics.json.
 """
 import argparse
@@ -15,11 +16,11 @@ import os.path as osp
 import sys
 
 from mmengine.dist import is_main_process
-from mmengine.runner import Runner
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.utils import check_data_roots, finish_distributed
-from mmpoly.utils.tool_args import add_runner_args, load_runner_config
+from mmpoly.utils.tool_args import (add_runner_args, build_runner,
+                                    load_runner_config)
 
 
 def parse_args():
@@ -28,7 +29,7 @@ def parse_args():
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--out',
-        help='directory for predictions (<task>/<img_id>.png) and '
+        help='directory for predictions (<task>/<img_id>.<ext>) and '
         'metrics.json')
     add_runner_args(parser)
     return parser.parse_args()
@@ -60,7 +61,7 @@ def main():
     except FileNotFoundError as e:
         sys.exit(f'error: {e}')
 
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     metrics = runner.test()
     if args.out and is_main_process():
         os.makedirs(args.out, exist_ok=True)

@@ -8,11 +8,11 @@ Example:
 import argparse
 import sys
 
-from mmengine.runner import Runner
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.utils import check_data_roots, finish_distributed
-from mmpoly.utils.tool_args import add_runner_args, load_runner_config
+from mmpoly.utils.tool_args import (add_runner_args, build_runner,
+                                    load_runner_config)
 
 
 def parse_args():
@@ -47,7 +47,7 @@ def main():
     except FileNotFoundError as e:
         sys.exit(f'error: {e}')
 
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     finish_distributed()
 

@@ -1,6 +1,8 @@
 # Runtime shared by every mmpoly config (MMSegmentation conventions).
 default_scope = 'mmseg'
 custom_imports = dict(imports=['mmpoly'], allow_failed_imports=False)
+# gives the config's top-level `tasks` to the model, data sets and metrics
+runner_type = 'MultiTaskRunner'
 
 env_cfg = dict(
     cudnn_benchmark=False,

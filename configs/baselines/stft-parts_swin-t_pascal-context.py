@@ -5,8 +5,4 @@ _base_ = [
     '../_base_/datasets/pascal_context_mt.py',
     '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
 ]
-tasks = ('human_parts', )
-model = dict(decode_heads=dict(_delete_=True, human_parts={{_base_.head}}))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
+tasks = dict(_delete_=True, human_parts={{_base_.tasks.human_parts}})

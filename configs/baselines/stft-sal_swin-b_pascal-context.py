@@ -5,8 +5,4 @@ _base_ = [
     '../_base_/datasets/pascal_context_mt.py',
     '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
 ]
-tasks = ('sal', )
-model = dict(decode_heads=dict(_delete_=True, sal={{_base_.head}}))
-train_dataloader = dict(dataset=dict(tasks=tasks))
-val_dataloader = dict(dataset=dict(tasks=tasks))
-test_dataloader = val_dataloader
+tasks = dict(_delete_=True, sal={{_base_.tasks.sal}})

@@ -24,8 +24,7 @@ import cv2
 import mmcv
 import numpy as np
 
-from ..structures import IGNORE_INDEX
-from .pascal_formats import encode_normals
+from ..tasks.normals_task import encode_normals
 
 #: 459-class LabelMap id of each VOC class (index = VOC label).
 VOC_TO_CONTEXT = (0, 2, 23, 25, 31, 34, 45, 59, 65, 72, 98, 397, 113, 207, 258,
@@ -169,7 +168,7 @@ class ToyPascalSample:
         fg = self.semseg > 0
         edge = _edges(fg)
         self.semseg_png = self.semseg.copy()
-        self.semseg_png[edge & (rng.random((h, w)) < 0.5)] = IGNORE_INDEX
+        self.semseg_png[edge & (rng.random((h, w)) < 0.5)] = 255  # ignore
 
         shading = 0.45 + 0.55 * np.clip(self.normals @ _LIGHT, 0, 1)
         img = albedo_map * shading[..., None]

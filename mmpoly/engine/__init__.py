@@ -1,5 +1,10 @@
 from .checkpoint_loading import (checkpoint_safe_globals,
                                  load_local_checkpoint)
+from .config_tasks import apply_config_tasks
 from .multitask_ddp import MultiTaskDDP
+from .runner import MultiTaskRunner
 
-__all__ = ['load_local_checkpoint', 'checkpoint_safe_globals', 'MultiTaskDDP']
+__all__ = [
+    'load_local_checkpoint', 'checkpoint_safe_globals', 'MultiTaskDDP',
+    'MultiTaskRunner', 'apply_config_tasks'
+]

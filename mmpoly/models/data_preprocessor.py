@@ -1,28 +1,31 @@
 """Normalising, batching and padding multi-task samples."""
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from mmseg.models.data_preprocessor import SegDataPreProcessor
 from mmseg.registry import MODELS
 
-from ..structures import task_of_gt_key
+from ..tasks import TaskSet, build_tasks
 
 
 def stack_multitask_batch(
         inputs: List[torch.Tensor],
         data_samples: Optional[Sequence] = None,
+        tasks: Optional[TaskSet] = None,
         size: Optional[Tuple[int, int]] = None,
         size_divisor: Optional[int] = None,
         pad_val: float = 0.) -> Tuple[torch.Tensor, List[dict]]:
     """Pad images (bottom/right) to one size and stack them.
 
-    Every ``gt_<task>`` map of the samples is padded the same way with its
-    task's 'no label' value (255 for class maps, zero vectors for normals).
+    Every task's ``gt_<task>`` map in the samples is padded the same way
+    with the task's own 'no label' value (``pad_value``).
 
     Args:
         inputs: ``(C, H_i, W_i)`` images.
         data_samples: Samples whose ground truth is padded in place.
+        tasks: The tasks whose ground truth is padded (needed with
+            ``data_samples``).
         size: Fixed ``(H, W)`` to pad to (images larger stay as they are).
         size_divisor: Otherwise pad the batch's largest size up to a multiple
             of this.
@@ -54,17 +57,16 @@ def stack_multitask_batch(
         if data_samples is None:
             continue
         sample = data_samples[i]
-        for key in list(sample.keys()):
-            spec = task_of_gt_key(key)
-            if spec is None:
+        for task in tasks.values():
+            field = sample.get(task.gt_key)
+            if field is None:
                 continue
-            field = sample.get(key)
             data = field.data
             gt_pad = (0, target[1] - data.shape[-1], 0,
                       target[0] - data.shape[-2])
             if any(gt_pad):
                 del field.data
-                field.data = F.pad(data, gt_pad, value=spec.pad_value)
+                field.data = F.pad(data, gt_pad, value=task.pad_value)
     return torch.stack(padded, dim=0), pad_infos
 
 
@@ -73,10 +75,21 @@ class MultiTaskDataPreprocessor(SegDataPreProcessor):
     """MMSeg's ``SegDataPreProcessor`` for multi-task samples.
 
     Normalises and batches images like MMSeg, and pads every task's ground
-    truth with that task's own 'no label' value. All arguments are those of
-    ``SegDataPreProcessor``; ``seg_pad_val`` is not used (the value comes
-    from each task).
+    truth with that task's own 'no label' value.
+
+    Args:
+        tasks: The tasks (name -> task config, or a
+            :class:`~mmpoly.tasks.TaskSet`); the segmentor passes its own.
+            Needed to batch training samples.
+        **kwargs: ``SegDataPreProcessor`` arguments; ``seg_pad_val`` is not
+            used (the value comes from each task).
     """
+
+    def __init__(self,
+                 tasks: Optional[Union[TaskSet, Mapping]] = None,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.tasks = None if tasks is None else build_tasks(tasks)
 
     def forward(self, data: dict, training: bool = False) -> Dict[str, Any]:
         data = self.cast_data(data)
@@ -95,8 +108,11 @@ class MultiTaskDataPreprocessor(SegDataPreProcessor):
                 raise ValueError(
                     'MultiTaskDataPreprocessor needs size or size_divisor '
                     'to batch training images')
+            if self.tasks is None:
+                raise ValueError('MultiTaskDataPreprocessor needs tasks to '
+                                 'pad the ground truth of training batches')
             inputs, pad_infos = stack_multitask_batch(inputs, data_samples,
-                                                      self.size,
+                                                      self.tasks, self.size,
                                                       self.size_divisor,
                                                       self.pad_val)
             if self.batch_augments is not None:
@@ -111,8 +127,9 @@ class MultiTaskDataPreprocessor(SegDataPreProcessor):
                     'images of a test batch differ in size '
                     f'{[tuple(x.shape[-2:]) for x in inputs]}; set '
                     'data_preprocessor.test_cfg=dict(size_divisor=...)')
-            inputs, pad_infos = stack_multitask_batch(inputs, None, size,
-                                                      divisor, self.pad_val)
+            inputs, pad_infos = stack_multitask_batch(inputs, None, None,
+                                                      size, divisor,
+                                                      self.pad_val)
         if data_samples is not None:
             for sample, info in zip(data_samples, pad_infos):
                 sample.set_metainfo(info)

@@ -3,20 +3,17 @@ from typing import List
 
 from mmengine.structures import BaseDataElement, PixelData
 
-from .task_spec import get_task_spec
-
 
 class MultiTaskDataSample(BaseDataElement):
     """A data sample for multi-task dense prediction.
 
     Ground truth lives in ``gt_<task>`` fields and predictions in
-    ``pred_<task>`` fields, each a :class:`PixelData` whose ``data`` is
-
-    - ``(1, H, W)`` int64 class indices for segmentation tasks (255 = ignore);
-    - ``(1, H, W)`` int64 {0, 1} (255 = ignore) for binary ground truth, and
-      ``(1, H, W)`` float probabilities for binary predictions;
-    - ``(3, H, W)`` float unit vectors for surface normals (zero vector =
-      no label).
+    ``pred_<task>`` fields, each a :class:`PixelData` whose ``data`` is a
+    ``(C, H, W)`` tensor in the format its task defines (see
+    :mod:`mmpoly.tasks`): e.g. ``int64`` class indices for segmentation
+    (ground truth and prediction), ``{0, 1}`` labels with ``float``
+    probabilities predicted for binary tasks, ``float`` unit vectors for
+    surface normals, ``float`` metres for depth.
 
     Meta information (``img_path``, ``ori_shape``, ``img_shape``,
     ``pad_shape``, ``flip``...) follows MMSegmentation's conventions.
@@ -28,18 +25,15 @@ class MultiTaskDataSample(BaseDataElement):
 
     def get_gt(self, task: str) -> PixelData:
         """Ground truth of ``task``; a clear error if it is missing."""
-        key = get_task_spec(task).gt_key
-        if key not in self:
-            raise KeyError(
-                f'data sample of {self.metainfo.get("img_path", "?")} has no '
-                f'ground truth for task {task!r} (fields: {list(self.keys())})'
-            )
-        return self.get(key)
+        return self._field(f'gt_{task}', 'ground truth', task)
 
     def get_pred(self, task: str) -> PixelData:
         """Prediction of ``task``; a clear error if it is missing."""
-        key = get_task_spec(task).pred_key
+        return self._field(f'pred_{task}', 'prediction', task)
+
+    def _field(self, key: str, what: str, task: str) -> PixelData:
         if key not in self:
-            raise KeyError(f'data sample has no prediction for task {task!r} '
-                           f'(fields: {list(self.keys())})')
+            raise KeyError(
+                f'data sample of {self.metainfo.get("img_path", "?")} has no '
+                f'{what} for task {task!r} (fields: {list(self.keys())})')
         return self.get(key)

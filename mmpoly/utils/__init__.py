@@ -1,3 +1,4 @@
+from .config_loading import load_config
 from .config_lookup import find_config
 from .data_checks import check_data_roots
 from .dist_backend import adapt_dist_backend, finish_distributed
@@ -5,7 +6,7 @@ from .model_building import build_model_offline, count_parameters
 from .offline import strip_pretrained
 
 __all__ = [
-    'find_config', 'check_data_roots', 'strip_pretrained',
+    'find_config', 'load_config', 'check_data_roots', 'strip_pretrained',
     'adapt_dist_backend', 'finish_distributed', 'build_model_offline',
     'count_parameters'
 ]

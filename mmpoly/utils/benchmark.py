@@ -8,14 +8,13 @@ from statistics import median
 from typing import Dict, List, Optional
 
 import torch
-from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 
-from ..structures import (BINARY, NORMALS, MultiTaskDataSample, get_task_spec)
-from .config_lookup import find_config
+from ..structures import MultiTaskDataSample
+from .config_loading import load_config
 from .model_building import count_parameters
 from .offline import strip_pretrained
 
@@ -31,7 +30,7 @@ VARIANTS = {
 
 def build_variant(config: str, variant: str = 'method') -> torch.nn.Module:
     """Build ``config``'s model (no pretrained weights) as ``variant``."""
-    cfg = Config.fromfile(find_config(config))
+    cfg = load_config(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = strip_pretrained(cfg.model.to_dict())
     if VARIANTS[variant] is not None:
@@ -44,7 +43,12 @@ def build_variant(config: str, variant: str = 'method') -> torch.nn.Module:
 
 
 def fake_data(tasks, batch: int, size: int, seed: int = 0) -> dict:
-    """A data batch as a dataloader would give it (uint8 images + gt)."""
+    """A data batch as a dataloader would give it (uint8 images + gt).
+
+    Args:
+        tasks: The model's :class:`~mmpoly.tasks.TaskSet`; each task makes
+            random ground truth of its own kind.
+    """
     g = torch.Generator().manual_seed(seed)
     inputs, samples = [], []
     for _ in range(batch):
@@ -53,15 +57,9 @@ def fake_data(tasks, batch: int, size: int, seed: int = 0) -> dict:
                 0, 256, (3, size, size), generator=g, dtype=torch.uint8))
         s = MultiTaskDataSample(
             metainfo=dict(img_shape=(size, size), ori_shape=(size, size)))
-        for t in tasks:
-            spec = get_task_spec(t)
-            if spec.kind == NORMALS:
-                d = torch.nn.functional.normalize(
-                    torch.randn(3, size, size, generator=g), dim=0)
-            else:
-                high = 2 if spec.kind == BINARY else spec.out_channels
-                d = torch.randint(0, high, (1, size, size), generator=g)
-            s.set_field(PixelData(data=d), spec.gt_key)
+        for task in tasks.values():
+            s.set_field(
+                PixelData(data=task.fake_gt(size, size, g)), task.gt_key)
         samples.append(s)
     return dict(inputs=inputs, data_samples=samples)
 
@@ -120,7 +118,7 @@ def measure(config: str,
     torch.manual_seed(0)
     model = build_variant(config, variant).to(device)
     trainable, _ = count_parameters(model)
-    tasks = model.tasks
+    tasks = model.task_set
     optim = OptimWrapper(
         torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                           lr=1e-4))

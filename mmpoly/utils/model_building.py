@@ -3,12 +3,11 @@ import logging
 from typing import Tuple
 
 import torch.nn as nn
-from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from .config_lookup import find_config
+from .config_loading import load_config
 from .offline import strip_pretrained
 
 
@@ -22,7 +21,7 @@ def build_model_offline(config: str, quiet: bool = True) -> nn.Module:
         config: Config path or short name.
         quiet: Silence MMEngine's per-parameter initialisation log.
     """
-    cfg = Config.fromfile(find_config(config))
+    cfg = load_config(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = strip_pretrained(cfg.model.to_dict())
     logger = MMLogger.get_current_instance()

@@ -5,7 +5,7 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 
-from .config_lookup import find_config
+from .config_loading import load_config
 from .dist_backend import adapt_dist_backend
 
 
@@ -27,16 +27,15 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
 def load_runner_config(args: argparse.Namespace) -> Config:
     """The config of ``args.config`` with the runner arguments applied.
 
-    Resolves short config names, merges ``--cfg-options``, sets the launcher
+    Resolves short config names, merges ``--cfg-options``, gives the
+    config's ``tasks`` to its components, sets the launcher
     and the work dir (default ``work_dirs/<config name>``), and prepares the
     distributed backend for the machine (gloo without CUDA).
     """
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
-    cfg = Config.fromfile(find_config(args.config))
+    cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -44,3 +43,14 @@ def load_runner_config(args: argparse.Namespace) -> Config:
                                 osp.splitext(osp.basename(args.config))[0])
     adapt_dist_backend(cfg)
     return cfg
+
+
+def build_runner(cfg: Config):
+    """The config's runner: ``runner_type`` (mmpoly's configs:
+    :class:`~mmpoly.engine.MultiTaskRunner`) or MMEngine's ``Runner``, as
+    MMSegmentation's tools do."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

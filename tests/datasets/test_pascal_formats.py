@@ -1,21 +1,24 @@
-"""Decoders and encoders of the PASCAL-Context MT label formats."""
+"""Decoders of the PASCAL-Context MT label formats, and loading a sample."""
 
 import mmcv
 import numpy as np
 import pytest
 from scipy.io import savemat
 
-from mmpoly.datasets.pascal_formats import (DataFormatError, check_shape,
-                                            encode_normals, read_class_map,
-                                            read_human_parts, read_label_map,
-                                            read_normals, read_saliency,
-                                            write_index_png, write_normals_png,
-                                            write_probability_png)
+from mmpoly.datasets import GTFile
+from mmpoly.datasets.pascal_formats import (decode_human_parts,
+                                            decode_label_map_edges,
+                                            decode_masked_normals,
+                                            label_map_edges, read_human_parts,
+                                            read_label_map)
 from mmpoly.datasets.pascal_meta import (human_part_classes,
                                          human_part_mapping,
                                          normals_valid_classes,
                                          person_class_index, voc_classes)
 from mmpoly.datasets.transforms import LoadMultiTaskAnnotations
+from mmpoly.tasks import (BinaryTask, DataFormatError, EdgeTask, NormalsTask,
+                          SegmentationTask, TaskSet)
+from mmpoly.tasks.normals_task import encode_normals
 
 WALL, FLOOR, SKY, GRASS, TV = 440, 158, 360, 187, 427
 
@@ -193,14 +196,24 @@ def test_human_parts_not_a_pascal_part_file(tmp_path):
 
 
 # ---------------------------------------------------------------- normals
-def test_read_normals_hand_pixels(tmp_path):
+NORMALS = NormalsTask('normals')
+
+
+def _normals_file(tmp_path, rgb, label_map):
+    path = _write_rgb_png(rgb, str(tmp_path / 'n.png'))
+    lm = str(tmp_path / 'lm.mat')
+    savemat(lm, {'LabelMap': label_map})
+    return GTFile(path, decode_masked_normals, lm)
+
+
+def test_masked_normals_hand_pixels(tmp_path):
     rgb = np.array([
         [[255, 128, 128], [0, 0, 255], [128, 128, 128]],
         [[0, 255, 128], [255, 255, 255], [255, 0, 0]],
     ], np.uint8)
     label_map = np.array([[WALL, FLOOR, WALL], [TV, SKY, GRASS]], np.uint16)
-    path = _write_rgb_png(rgb, str(tmp_path / 'n.png'))
-    n = read_normals(path, label_map)
+    f = _normals_file(tmp_path, rgb, label_map)
+    n = decode_masked_normals(NORMALS, f, (2, 3), None)
     assert n.dtype == np.float32 and n.shape == (2, 3, 3)
 
     def expect(px):
@@ -222,6 +235,14 @@ def test_read_normals_hand_pixels(tmp_path):
     np.testing.assert_array_equal(n[1, 2], 0)
 
 
+def test_masked_normals_label_map_size_mismatch(tmp_path):
+    f = _normals_file(tmp_path, np.full((4, 5, 3), 200, np.uint8),
+                      np.full((4, 6), WALL, np.uint16))
+    with pytest.raises(DataFormatError) as e:
+        decode_masked_normals(NORMALS, f, (4, 5), None)
+    assert f.aux_path in str(e.value)
+
+
 def test_encode_normals_values():
     n = np.array([[[1, 0, 0], [0, -1, 0], [0, 0, 1]]], np.float32)
     rgb = encode_normals(n)
@@ -230,104 +251,45 @@ def test_encode_normals_values():
         rgb, [[[255, 128, 128], [128, 0, 128], [128, 128, 255]]])
 
 
-def test_normals_round_trip(tmp_path):
-    rng = np.random.default_rng(0)
-    v = rng.normal(size=(6, 5, 3)).astype(np.float32)
-    v /= np.linalg.norm(v, axis=2, keepdims=True)
-    path = str(tmp_path / 'sub' / 'rt.png')
-    write_normals_png(v, path)
-    png = mmcv.imread(path, channel_order='rgb')
-    np.testing.assert_array_equal(png, encode_normals(v))
-    back = read_normals(path, np.full((6, 5), WALL, np.uint16))
-    # quantisation: one 8-bit step is 2/255 per component
-    np.testing.assert_allclose(back, v, atol=2.0 / 255)
-    cos = (back * v).sum(axis=2)
-    assert np.degrees(np.arccos(np.clip(cos, -1, 1))).max() < 1.0
-    np.testing.assert_allclose(np.linalg.norm(back, axis=2), 1.0, atol=1e-5)
+# ------------------------------------------------------------------ edges
+def test_label_map_edges_hand_case():
+    """Two regions split by a vertical line: the Laplacian is non-zero on
+    both sides of the boundary (columns 3 and 4); thinning keeps one line
+    (Guo-Hall thinning also removes the band's end pixel on row 0)."""
+    lm = np.zeros((6, 8), np.uint16)
+    lm[:, 4:] = 7
+    edges = label_map_edges(lm)
+    expected = np.zeros((6, 8), np.uint8)
+    expected[1:, 3] = 1
+    assert edges.dtype == np.uint8
+    np.testing.assert_array_equal(edges, expected)
+    # a uniform label map has no edges
+    assert label_map_edges(np.full((5, 5), 3, np.uint16)).sum() == 0
 
 
-def test_read_normals_label_map_size_mismatch(tmp_path):
-    path = _write_rgb_png(
-        np.full((4, 5, 3), 200, np.uint8), str(tmp_path / 'n.png'))
-    with pytest.raises(DataFormatError):
-        read_normals(
-            path, np.full((4, 6), WALL, np.uint16), label_map_path='lm.mat')
+def test_label_map_edges_is_thinned_laplacian():
+    """Equals the reference recipe: thin(|Laplacian(LabelMap)| > 0), with
+    scikit-image's thinning."""
+    import cv2
+    from skimage.morphology import thin
+    rng = np.random.default_rng(3)
+    lm = np.zeros((40, 50), np.int32)
+    for k in range(6):
+        cv2.circle(lm, (int(rng.integers(50)), int(rng.integers(40))),
+                   int(rng.integers(4, 15)), k + 1, -1)
+    ref = thin(np.abs(cv2.Laplacian(lm.astype(np.float64), cv2.CV_64F)) > 0)
+    np.testing.assert_array_equal(label_map_edges(lm), ref.astype(np.uint8))
 
 
-# --------------------------------------------------------------- saliency
-def test_read_saliency_threshold(tmp_path):
-    grey = np.array([[0, 127, 128, 255], [100, 200, 128, 1]], np.uint8)
-    path = str(tmp_path / 's.png')
-    mmcv.imwrite(grey, path)
-    out = read_saliency(path)
-    assert out.dtype == np.uint8
-    # 127/255 = 0.498 (not salient), 128/255 = 0.502 (salient)
-    np.testing.assert_array_equal(out, [[0, 0, 1, 1], [0, 1, 1, 0]])
-
-
-# -------------------------------------------------------------- class map
-def test_read_class_map_ok(tmp_path):
-    arr = np.array([[0, 5, 20], [255, 1, 0]], np.uint8)
-    path = str(tmp_path / 'c.png')
-    write_index_png(arr, path)
-    out = read_class_map(path, 21)
-    assert out.dtype == np.uint8
-    np.testing.assert_array_equal(out, arr)
-
-
-def test_read_class_map_palette_png(tmp_path):
-    from PIL import Image
-    arr = np.array([[0, 3, 15], [255, 1, 0]], np.uint8)
-    img = Image.fromarray(arr, mode='P')
-    img.putpalette(
-        list(np.random.default_rng(0).integers(0, 255, 768, dtype=np.uint8)))
-    path = str(tmp_path / 'p.png')
-    img.save(path)
-    np.testing.assert_array_equal(read_class_map(path, 21), arr)
-
-
-def test_read_class_map_out_of_range(tmp_path):
-    arr = np.array([[0, 21, 30], [255, 30, 7]], np.uint8)
-    path = str(tmp_path / 'bad.png')
-    write_index_png(arr, path)
-    with pytest.raises(DataFormatError) as e:
-        read_class_map(path, 21)
-    msg = str(e.value)
-    assert path in msg
-    assert '[21, 30]' in msg
-    # the same file is fine for a task with more classes
-    read_class_map(path, 31)
-
-
-def test_read_class_map_rgb_rejected(tmp_path):
-    path = _write_rgb_png(
-        np.zeros((3, 3, 3), np.uint8), str(tmp_path / 'rgb.png'))
-    with pytest.raises(DataFormatError) as e:
-        read_class_map(path, 21)
-    assert path in str(e.value)
-
-
-@pytest.mark.parametrize('reader', [
-    lambda p: read_class_map(p, 21),
-    read_saliency,
-    lambda p: read_normals(p, np.zeros((2, 2), np.uint16)),
-])
-def test_garbage_image(tmp_path, reader):
-    path = tmp_path / 'garbage.png'
-    path.write_bytes(b'\x00\x01garbage bytes, not an image' * 10)
-    with pytest.raises(DataFormatError) as e:
-        reader(str(path))
-    assert str(path) in str(e.value)
-
-
-def test_missing_file(tmp_path):
-    path = str(tmp_path / 'missing.png')
-    with pytest.raises(FileNotFoundError) as e:
-        read_saliency(path)
-    assert path in str(e.value)
-    with pytest.raises(FileNotFoundError) as e:
-        read_label_map(str(tmp_path / 'missing.mat'))
-    assert 'missing.mat' in str(e.value)
+def test_decode_label_map_edges(tmp_path):
+    lm = np.zeros((6, 8), np.uint16)
+    lm[:, 4:] = WALL
+    path = str(tmp_path / 'lm.mat')
+    savemat(path, {'LabelMap': lm})
+    edge = EdgeTask('edge')
+    out = decode_label_map_edges(edge, GTFile(path), (6, 8), None)
+    np.testing.assert_array_equal(out, label_map_edges(lm))
+    edge.check_gt(out, path, (6, 8))
 
 
 def test_read_label_map(tmp_path):
@@ -340,25 +302,21 @@ def test_read_label_map(tmp_path):
     with pytest.raises(DataFormatError) as e:
         read_label_map(other)
     assert other in str(e.value) and 'LabelMap' in str(e.value)
-
-
-def test_check_shape():
-    check_shape(np.zeros((3, 4)), (3, 4, 3), 'f.png')
-    with pytest.raises(DataFormatError) as e:
-        check_shape(np.zeros((3, 5)), (3, 4), 'some/f.png')
-    assert 'some/f.png' in str(e.value)
-    assert '(3, 5)' in str(e.value) and '(3, 4)' in str(e.value)
-
-
-def test_write_probability_png(tmp_path):
-    prob = np.array([[0.0, 0.5, 1.0], [0.2, 1.3, -0.1]], np.float32)
-    path = str(tmp_path / 'p' / 'prob.png')
-    write_probability_png(prob, path)
-    back = mmcv.imread(path, flag='unchanged')
-    np.testing.assert_array_equal(back, [[0, 128, 255], [51, 255, 0]])
+    with pytest.raises(FileNotFoundError) as e:
+        read_label_map(str(tmp_path / 'missing.mat'))
+    assert 'missing.mat' in str(e.value)
 
 
 # ----------------------------------- LoadMultiTaskAnnotations error paths
+PASCAL_TASKS = TaskSet([
+    SegmentationTask('semseg', 21),
+    SegmentationTask('human_parts', 7),
+    BinaryTask('sal'),
+    NormalsTask('normals'),
+    EdgeTask('edge'),
+])
+
+
 def _write_sample(tmp_path,
                   h=6,
                   w=8,
@@ -368,33 +326,38 @@ def _write_sample(tmp_path,
     d = tmp_path
     sem = np.zeros(sem_shape or (h, w), np.uint8)
     sem[1:3, 1:4] = 15
-    write_index_png(sem, str(d / 'sem.png'))
+    mmcv.imwrite(sem, str(d / 'sem.png'))
     sal = np.zeros(sal_shape or (h, w), np.uint8)
     sal[1:3, 1:4] = 255
     mmcv.imwrite(sal, str(d / 'sal.png'))
     n = np.zeros(normals_shape or (h, w), np.float32)[..., None].repeat(3, 2)
     n[..., 2] = 1
-    write_normals_png(n, str(d / 'normals.png'))
-    savemat(str(d / 'lm.mat'), {'LabelMap': np.full((h, w), WALL, np.uint16)})
+    _write_rgb_png(encode_normals(n), str(d / 'normals.png'))
+    lm = np.full((h, w), WALL, np.uint16)
+    lm[:, w // 2:] = FLOOR
+    savemat(str(d / 'lm.mat'), {'LabelMap': lm})
     person = _obj(15, _box((h, w), 1, 3, 1, 4),
                   [('head', _box((h, w), 1, 2, 1, 4))])
     _write_anno(str(d / 'parts.mat'), [person])
     return dict(
         img_path=str(d / 'img.jpg'),
         ori_shape=(h, w),
-        tasks=('semseg', 'human_parts', 'sal', 'normals'),
-        semseg_path=str(d / 'sem.png'),
-        human_parts_path=str(d / 'parts.mat'),
-        sal_path=str(d / 'sal.png'),
-        normals_path=str(d / 'normals.png'),
-        label_map_path=str(d / 'lm.mat'),
+        task_set=PASCAL_TASKS,
+        gt_files=dict(
+            semseg=GTFile(str(d / 'sem.png')),
+            human_parts=GTFile(str(d / 'parts.mat'), decode_human_parts),
+            sal=GTFile(str(d / 'sal.png')),
+            normals=GTFile(
+                str(d / 'normals.png'), decode_masked_normals,
+                str(d / 'lm.mat')),
+            edge=GTFile(str(d / 'lm.mat'), decode_label_map_edges)),
         seg_fields=[])
 
 
 def test_load_annotations_ok(tmp_path):
     results = LoadMultiTaskAnnotations()(_write_sample(tmp_path))
     assert results['seg_fields'] == [
-        'gt_semseg', 'gt_human_parts', 'gt_sal', 'gt_normals'
+        'gt_semseg', 'gt_human_parts', 'gt_sal', 'gt_normals', 'gt_edge'
     ]
     assert results['gt_semseg'][1, 1] == 15
     assert results['gt_human_parts'][1, 1] == 1
@@ -402,26 +365,43 @@ def test_load_annotations_ok(tmp_path):
     assert results['gt_sal'][1, 1] == 1 and results['gt_sal'][0, 0] == 0
     np.testing.assert_allclose(
         results['gt_normals'][0, 0], [0, 0, 1], atol=0.01)
+    assert results['gt_edge'].sum() == 5  # the wall / floor boundary
+    assert results['gt_edge'].dtype == np.uint8
 
 
-def test_load_annotations_subset_and_missing_key(tmp_path):
+def test_load_annotations_task_subset_and_missing_file_entry(tmp_path):
     results = _write_sample(tmp_path)
-    out = LoadMultiTaskAnnotations(tasks=['sal'])(dict(results))
+    results['task_set'] = TaskSet([BinaryTask('sal')])
+    out = LoadMultiTaskAnnotations()(dict(results))
     assert 'gt_sal' in out and 'gt_semseg' not in out
-    del results['sal_path']
-    with pytest.raises(KeyError, match='sal_path'):
-        LoadMultiTaskAnnotations(tasks=['sal'])(results)
+    del results['gt_files']['sal']
+    with pytest.raises(KeyError, match="task 'sal'"):
+        LoadMultiTaskAnnotations()(results)
+    with pytest.raises(KeyError, match='task_set'):
+        LoadMultiTaskAnnotations()(dict(ori_shape=(2, 2), img_path='x.jpg'))
 
 
-@pytest.mark.parametrize('which,key', [
-    ('sem_shape', 'semseg_path'),
-    ('sal_shape', 'sal_path'),
+@pytest.mark.parametrize('which,task', [
+    ('sem_shape', 'semseg'),
+    ('sal_shape', 'sal'),
 ])
-def test_load_annotations_size_mismatch(tmp_path, which, key):
+def test_load_annotations_size_mismatch(tmp_path, which, task):
     results = _write_sample(tmp_path, **{which: (5, 8)})
     with pytest.raises(DataFormatError) as e:
         LoadMultiTaskAnnotations()(results)
-    assert results[key] in str(e.value)
+    assert results['gt_files'][task].path in str(e.value)
+
+
+def test_load_annotations_class_id_out_of_range(tmp_path):
+    results = _write_sample(tmp_path)
+    sem = np.zeros((6, 8), np.uint8)
+    sem[0, 0] = 21
+    mmcv.imwrite(sem, results['gt_files']['semseg'].path)
+    with pytest.raises(DataFormatError) as e:
+        LoadMultiTaskAnnotations()(results)
+    msg = str(e.value)
+    assert results['gt_files']['semseg'].path in msg
+    assert "'semseg'" in msg and '[21]' in msg and '0..20' in msg
 
 
 def test_load_annotations_normals_size_mismatch_names_normals_file(tmp_path):
@@ -429,15 +409,17 @@ def test_load_annotations_normals_size_mismatch_names_normals_file(tmp_path):
     right): the error must name the normals file (BENCHMARK.md: 'say which
     file and why')."""
     results = _write_sample(tmp_path, normals_shape=(6, 7))
+    results['task_set'] = TaskSet([NormalsTask('normals')])
     with pytest.raises(DataFormatError) as e:
-        LoadMultiTaskAnnotations(tasks=['normals'])(results)
-    assert results['normals_path'] in str(e.value)
+        LoadMultiTaskAnnotations()(results)
+    assert results['gt_files']['normals'].path in str(e.value)
 
 
 def test_load_annotations_label_map_size_mismatch(tmp_path):
     results = _write_sample(tmp_path)
-    savemat(results['label_map_path'],
+    results['task_set'] = TaskSet([NormalsTask('normals')])
+    savemat(results['gt_files']['normals'].aux_path,
             {'LabelMap': np.full((6, 9), WALL, np.uint16)})
     with pytest.raises(DataFormatError) as e:
-        LoadMultiTaskAnnotations(tasks=['normals'])(results)
-    assert results['label_map_path'] in str(e.value)
+        LoadMultiTaskAnnotations()(results)
+    assert results['gt_files']['normals'].aux_path in str(e.value)

@@ -6,9 +6,18 @@ from mmcv.transforms import Compose
 from mmseg.registry import TRANSFORMS
 
 from mmpoly.datasets.transforms import (MultiTaskPad, MultiTaskRandomFlip,
-                                        MultiTaskResize, PackMultiTaskInputs,
-                                        resize_normals)
+                                        MultiTaskResize, PackMultiTaskInputs)
 from mmpoly.structures import MultiTaskDataSample
+from mmpoly.tasks import (BinaryTask, DepthTask, NormalsTask,
+                          SegmentationTask, TaskSet)
+from mmpoly.tasks.normals_task import resize_normals
+
+TASKS = TaskSet([
+    SegmentationTask('semseg', 21),
+    SegmentationTask('human_parts', 7),
+    BinaryTask('sal'),
+    NormalsTask('normals'),
+])
 
 H, W = 24, 32
 #: Unit normals indexed by (semseg class % 3); all have x and y components.
@@ -40,6 +49,7 @@ def make_results(h=H, w=W):
         gt_human_parts=parts,
         gt_sal=sal,
         gt_normals=normals.astype(np.float32),
+        task_set=TASKS,
         seg_fields=['gt_semseg', 'gt_human_parts', 'gt_sal', 'gt_normals'])
 
 
@@ -341,7 +351,72 @@ def test_pack_grey_image_and_subset():
     r = dict(
         img=np.zeros((5, 6), np.uint8),
         gt_sal=np.ones((5, 6), np.uint8),
+        task_set=TASKS,
         seg_fields=['gt_sal'])
     out = PackMultiTaskInputs()(r)
     assert out['inputs'].shape == (1, 5, 6)
     assert out['data_samples'].gt_tasks() == ['sal']
+
+
+def test_transforms_need_the_task_set():
+    r = make_results()
+    del r['task_set']
+    for t in (MultiTaskResize(scale=(8, 8)), MultiTaskRandomFlip(prob=1.0),
+              MultiTaskPad(size=(40, 40)), PackMultiTaskInputs()):
+        with pytest.raises(KeyError, match='task_set'):
+            t(dict(r))
+
+
+# ------------------------------------------------------------------ depth
+DEPTH = TaskSet([DepthTask('depth'), DepthTask('near', resize='nearest')])
+
+
+def depth_results():
+    """A depth ramp (1 + x / 10 metres) with an invalid (0) block."""
+    yy, xx = np.mgrid[0:12, 0:16]
+    depth = (1.0 + xx / 10.0).astype(np.float32)
+    depth[4:8, 4:8] = 0
+    return dict(
+        img=np.zeros((12, 16, 3), np.uint8),
+        img_shape=(12, 16),
+        gt_depth=depth,
+        gt_near=depth.copy(),
+        task_set=DEPTH,
+        seg_fields=['gt_depth', 'gt_near'])
+
+
+@pytest.mark.parametrize('scale', [(32, 24), (11, 8), (23, 17)])
+def test_depth_resize_does_not_leak_invalid_pixels(scale):
+    r = MultiTaskResize(scale=scale, keep_ratio=False)(depth_results())
+    h, w = r['img'].shape[:2]
+    for key in ('gt_depth', 'gt_near'):
+        d = r[key]
+        assert d.shape == (h, w) and d.dtype == np.float32
+        valid = d > 0
+        near_valid = MultiTaskResize(
+            scale=scale, keep_ratio=False,
+            interpolation='nearest')(depth_results())['gt_near'] > 0
+        np.testing.assert_array_equal(valid, near_valid)
+        # valid values stay within the range of the ramp: an invalid 0
+        # averaged in would pull them below 1 m
+        assert d[valid].min() >= 1.0 - 1e-6 and d[valid].max() <= 2.5 + 1e-6
+    # bilinear: a linear ramp stays linear (in x) away from the hole
+    xs = (np.arange(w) + 0.5) * 16 / w - 0.5
+    row = r['gt_depth'][0]
+    ok = (xs > 0) & (xs < 15)
+    np.testing.assert_allclose(row[ok], 1.0 + xs[ok] / 10.0, atol=1e-5)
+    # nearest: only values of the input
+    assert set(np.unique(r['gt_near'][r['gt_near'] > 0])) <= set(
+        np.unique(depth_results()['gt_near']))
+
+
+def test_depth_flip_and_pad():
+    r = MultiTaskRandomFlip(prob=1.0)(depth_results())
+    np.testing.assert_array_equal(r['gt_depth'],
+                                  depth_results()['gt_depth'][:, ::-1])
+    r = MultiTaskPad(size=(20, 14))(depth_results())
+    assert r['gt_depth'].shape == (14, 20)
+    assert (r['gt_depth'][12:] == 0).all() and (r['gt_depth'][:, 16:] == 0
+                                                ).all()
+    out = PackMultiTaskInputs()(r)['data_samples'].get_gt('depth').data
+    assert out.shape == (1, 14, 20) and out.dtype == torch.float32

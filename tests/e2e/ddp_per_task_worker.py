@@ -31,8 +31,7 @@ def build():
             type='PEFTBackbone',
             backbone=mini_swin(),
             tuner=small_tuner('Polyhistor')))
-    for head in cfg['decode_heads'].values():
-        head['dropout_ratio'] = 0.0
+    cfg['decode_head']['dropout_ratio'] = 0.0
     return MODELS.build(cfg)
 
 
@@ -52,7 +51,7 @@ def main():
         torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
                         lr=LR))
     ddp.train()
-    log_vars = ddp.train_step(fake_data(model.tasks, 2, 64, seed=rank), optim)
+    log_vars = ddp.train_step(fake_data(model.task_set, 2, 64, seed=rank), optim)
     assert 'normals.loss_normals_l1' in log_vars
     mine = flat_trainable(model)
     gathered = [torch.zeros_like(mine) for _ in range(world)]
@@ -68,7 +67,7 @@ def main():
         total = [torch.zeros_like(p) for p in params]
         for r in range(world):
             data = ref.data_preprocessor(
-                fake_data(ref.tasks, 2, 64, seed=r), True)
+                fake_data(ref.task_set, 2, 64, seed=r), True)
             loss, _ = ref.parse_losses(
                 ref.loss(data['inputs'], data['data_samples']))
             grads = torch.autograd.grad(loss, params, allow_unused=True)

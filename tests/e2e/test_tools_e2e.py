@@ -129,7 +129,8 @@ def test_training_beats_untrained(tmp_path, data_root, config):
     """The toy configs learn: after training, semseg / sal / normals are
     clearly better than the untrained model on the same data."""
     from mmengine.config import Config
-    from mmengine.runner import Runner
+
+    from mmpoly.engine import MultiTaskRunner as Runner
     cfg = Config.fromfile(osp.join(REPO, config))
     for phase in ('train', 'val', 'test'):
         cfg[f'{phase}_dataloader'].dataset.data_root = data_root

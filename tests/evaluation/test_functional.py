@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from mmpoly.evaluation.functional import (PASCAL_SWIN_T_REFERENCES, delta_m,
+from mmpoly.evaluation.functional import (delta_m, depth_metrics, depth_stats,
                                           histogram_median, normals_metrics,
                                           normals_stats, saliency_metrics,
                                           saliency_stats, segmentation_metrics,
@@ -124,8 +124,9 @@ def test_saliency_empty_gt_with_prediction_is_zero():
 
 def test_saliency_metrics_hand():
     rows = [_sal(c) for c in (SAL_A, SAL_B, SAL_C)]
-    iou = np.stack([r['iou'] for r in rows])
-    tp, fp, fn = (sum(r[k] for r in rows) for k in ('tp', 'fp', 'fn'))
+    summed = {k: sum(r[k] for r in rows) for k in rows[0]}
+    tp, fp, fn = summed['tp'], summed['fp'], summed['fn']
+    assert summed['images'][0] == 3
     # dataset-level counts: 5 positives (0.92 0.63 0.37 0.72 0.97),
     # 7 negatives (0.12, 4 x 0.08, 0.27, 0.52)
     np.testing.assert_array_equal(
@@ -133,7 +134,7 @@ def test_saliency_metrics_hand():
     np.testing.assert_array_equal(
         fp, [7, 3, 2, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     np.testing.assert_array_equal(fn, 5 - tp)
-    m = saliency_metrics(iou, tp, fp, fn)
+    m = saliency_metrics(summed)
     # image-mean IoU is largest (0.8889) first at threshold 0.3
     assert m['mIoU'] == pytest.approx((1 + 1 + 2 / 3) / 3 * 100)
     assert m['mIoU_threshold'] == pytest.approx(0.3)
@@ -154,14 +155,10 @@ def test_saliency_ignore_and_float32():
 
 
 def test_saliency_no_prediction_f_zero():
-    rows = [
+    m = saliency_metrics(
         saliency_stats(
             torch.zeros(2, 2, dtype=torch.float64),
-            torch.tensor([[1, 0], [0, 0]]))
-    ]
-    m = saliency_metrics(
-        np.stack([r['iou'] for r in rows]), rows[0]['tp'], rows[0]['fp'],
-        rows[0]['fn'])
+            torch.tensor([[1, 0], [0, 0]])))
     assert m['maxF'] == 0.0 and m['mIoU'] == 0.0
 
 
@@ -253,29 +250,72 @@ def test_normals_median_matches_numpy_on_many_pixels():
 
 
 # ------------------------------------------------------------------ Δm
+def _tasks(**refs):
+    from mmpoly.tasks import (BinaryTask, DepthTask, EdgeTask, NormalsTask,
+                              SegmentationTask)
+    kinds = dict(semseg=lambda n, r: SegmentationTask(n, 21,
+                                                      delta_m_reference=r),
+                 human_parts=lambda n, r: SegmentationTask(
+                     n, 7, delta_m_reference=r),
+                 sal=lambda n, r: BinaryTask(n, delta_m_reference=r),
+                 normals=lambda n, r: NormalsTask(n, delta_m_reference=r),
+                 depth=lambda n, r: DepthTask(n, delta_m_reference=r),
+                 edge=lambda n, r: EdgeTask(n, delta_m_reference=r))
+    return {n: kinds[n](n, r) for n, r in refs.items()}
+
+
 def test_delta_m_formula_and_signs():
     metrics = dict(semseg=70.0, human_parts=60.0, sal=62.35, normals=17.0)
-    refs = dict(semseg=67.21, human_parts=61.93, sal=62.35, normals=17.97)
+    tasks = _tasks(
+        semseg=67.21, human_parts=61.93, sal=62.35, normals=17.97)
     expected = ((70.0 - 67.21) / 67.21 * 100 +
                 (60.0 - 61.93) / 61.93 * 100 + 0.0 -
                 (17.0 - 17.97) / 17.97 * 100) / 4
-    assert delta_m(metrics, refs) == pytest.approx(expected)
+    assert delta_m(metrics, tasks) == pytest.approx(expected)
     # a lower normals error is an improvement
-    assert delta_m(dict(normals=17.0), refs) == pytest.approx(
+    assert delta_m(dict(normals=17.0), tasks) == pytest.approx(
         (17.97 - 17.0) / 17.97 * 100)
-    assert delta_m(dict(normals=17.0), refs) > 0
-    assert delta_m(dict(semseg=67.21), refs) == 0.0
-    assert delta_m(dict(semseg=60.0), refs) < 0
+    assert delta_m(dict(normals=17.0), tasks) > 0
+    assert delta_m(dict(semseg=67.21), tasks) == 0.0
+    assert delta_m(dict(semseg=60.0), tasks) < 0
+    # depth RMSE: lower is better; edge odsF: higher is better
+    tasks = _tasks(depth=0.5, edge=70.0)
+    assert delta_m(dict(depth=0.4, edge=77.0), tasks) == pytest.approx(
+        (20.0 + 10.0) / 2)
 
 
-def test_delta_m_missing_and_zero_reference():
-    with pytest.raises(KeyError) as e:
-        delta_m(dict(semseg=70.0, normals=17.0), dict(semseg=67.21))
-    assert 'normals' in str(e.value)
-    with pytest.raises(ValueError, match='sal'):
-        delta_m(dict(sal=50.0), dict(sal=0.0))
+def test_delta_m_missing_reference():
+    tasks = _tasks(semseg=67.21, normals=None)
+    with pytest.raises(ValueError) as e:
+        delta_m(dict(semseg=70.0, normals=17.0), tasks)
+    assert 'tasks.normals.delta_m_reference' in str(e.value)
 
 
-def test_pascal_references():
-    assert PASCAL_SWIN_T_REFERENCES == dict(
-        semseg=67.21, human_parts=61.93, sal=62.35, normals=17.97)
+# ------------------------------------------------------------------ depth
+def test_depth_metrics_hand():
+    pred = torch.tensor([[1.0, 2.0], [4.0, 9.0]])
+    gt = torch.tensor([[1.0, 2.5], [2.0, 0.0]])  # the last pixel invalid
+    m = depth_metrics(depth_stats(pred, gt))
+    err = np.array([0.0, -0.5, 2.0])
+    g = np.array([1.0, 2.5, 2.0])
+    p = np.array([1.0, 2.0, 4.0])
+    assert m['rmse'] == pytest.approx(np.sqrt((err**2).mean()))
+    assert m['abs_rel'] == pytest.approx((np.abs(err) / g).mean())
+    assert m['log_rmse'] == pytest.approx(
+        np.sqrt(((np.log(p) - np.log(g))**2).mean()))
+    ratio = np.maximum(p / g, g / p)  # 1, 1.25, 2
+    assert m['delta1'] == pytest.approx(100 / 3)  # 1.25 is not < 1.25
+    assert m['delta2'] == pytest.approx(200 / 3)
+    assert m['delta3'] == pytest.approx(200 / 3)  # 2 > 1.25^3 = 1.95
+    assert ratio[2] > 1.25**3
+
+
+def test_depth_pixelwise_over_split_and_clamped_predictions():
+    a = depth_stats(torch.tensor([[1.0]]), torch.tensor([[2.0]]))
+    b = depth_stats(torch.tensor([[3.0, 3.0]]), torch.tensor([[3.0, 3.0]]))
+    m = depth_metrics({k: a[k] + b[k] for k in a})
+    assert m['rmse'] == pytest.approx(np.sqrt(1 / 3))  # not per image
+    neg = depth_stats(torch.tensor([[-1.0]]), torch.tensor([[1.0]]))
+    assert np.isfinite(depth_metrics(neg)['log_rmse'])
+    empty = depth_metrics(depth_stats(torch.ones(2, 2), torch.zeros(2, 2)))
+    assert np.isnan(empty['rmse'])

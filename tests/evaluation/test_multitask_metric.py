@@ -10,12 +10,17 @@ from mmengine.evaluator import Evaluator
 from mmengine.structures import PixelData
 from mmseg.registry import METRICS
 
-from mmpoly.datasets.pascal_formats import encode_normals
+from mmpoly_test_utils import TASK_CFGS, task_cfgs
+
 from mmpoly.datasets.pascal_meta import human_part_classes, voc_classes
 from mmpoly.evaluation.metrics import MultiTaskMetric
 from mmpoly.structures import MultiTaskDataSample
+from mmpoly.tasks.normals_task import encode_normals
 
-REFS = dict(semseg=67.21, human_parts=61.93, sal=62.35, normals=17.97)
+
+def metric(tasks=tuple(TASK_CFGS), **kw):
+    cfgs = tasks if isinstance(tasks, dict) else task_cfgs(tasks)
+    return MultiTaskMetric(tasks=cfgs, **kw)
 
 
 def _deg(a):
@@ -82,10 +87,10 @@ def _run(metric, samples):
 
 
 def test_compute_metrics_hand():
-    metric = MultiTaskMetric(delta_m_references=REFS)
-    metric.dataset_meta = dict(
+    mt = metric(delta_m=True)
+    mt.dataset_meta = dict(
         semseg_classes=voc_classes(), human_parts_classes=human_part_classes())
-    m = _run(metric, _dict_samples())
+    m = _run(mt, _dict_samples())
     assert m['semseg/mIoU'] == pytest.approx(SEMSEG_MIOU)
     assert m['semseg/aAcc'] == pytest.approx(5 / 7 * 100)
     assert m['semseg/IoU.background'] == pytest.approx(60.0)
@@ -111,11 +116,10 @@ def test_compute_metrics_hand():
 
 
 def test_absent_class_nan_and_no_per_class():
-    metric = MultiTaskMetric(
-        absent_class_iou=float('nan'),
-        per_class=False,
-        tasks=('semseg', 'human_parts'))
-    m = _run(metric, _dict_samples())
+    tasks = task_cfgs(('semseg', 'human_parts'))
+    for cfg in tasks.values():
+        cfg.update(absent_class_iou=float('nan'), per_class=False)
+    m = _run(metric(tasks, delta_m=False), _dict_samples())
     assert set(m) == {
         'semseg/mIoU', 'semseg/aAcc', 'human_parts/mIoU', 'human_parts/aAcc'
     }
@@ -124,25 +128,47 @@ def test_absent_class_nan_and_no_per_class():
 
 
 def test_no_references_no_delta_m_and_class_index_names():
-    m = _run(MultiTaskMetric(tasks=['semseg']), _dict_samples())
+    tasks = task_cfgs(['semseg'])
+    tasks['semseg'].pop('delta_m_reference')
+    m = _run(metric(tasks), _dict_samples())
     assert 'delta_m' not in m
     assert m['semseg/IoU.0'] == pytest.approx(60.0)  # no dataset_meta
     assert not any(k.startswith('sal/') for k in m)
+    # Δm off even with references
+    assert 'delta_m' not in _run(metric(['semseg'], delta_m=False),
+                                 _dict_samples())
+    # class names given by the task win over the data set's
+    tasks = task_cfgs(['human_parts'])
+    tasks['human_parts']['class_names'] = list('abcdefg')
+    mt = metric(tasks)
+    mt.dataset_meta = dict(human_parts_classes=human_part_classes())
+    assert 'human_parts/IoU.b' in _run(mt, _dict_samples())
 
 
-def test_delta_m_missing_reference():
-    metric = MultiTaskMetric(delta_m_references=dict(semseg=67.21))
-    metric.process({}, _dict_samples())
-    with pytest.raises(KeyError, match='human_parts'):
-        metric.compute_metrics(metric.results)
+def test_delta_m_asked_for_without_a_reference():
+    tasks = task_cfgs()
+    del tasks['human_parts']['delta_m_reference']
+    with pytest.raises(ValueError) as e:
+        metric(tasks, delta_m=True)
+    assert 'tasks.human_parts.delta_m_reference' in str(e.value)
+    # not asked for: computed only when every task has a reference
+    m = _run(metric(tasks), _dict_samples())
+    assert 'delta_m' not in m and 'sal/mIoU' in m
+
+
+def test_tasks_are_required_and_references_moved():
+    with pytest.raises(ValueError, match='needs tasks'):
+        MultiTaskMetric()
+    with pytest.raises(ValueError, match='delta_m_reference'):
+        MultiTaskMetric(tasks=task_cfgs(), delta_m_references={})
 
 
 def test_output_dir(tmp_path):
     out = str(tmp_path / 'preds')
-    metric = MultiTaskMetric(output_dir=out)
+    mt = metric(output_dir=out)
     samples = _dict_samples()
     samples[1].pop('img_id')  # falls back to the image file name
-    metric.process({}, samples)
+    mt.process({}, samples)
     case = _case()
     for i, img_id in enumerate(('2008_000001', '2008_000002')):
         sem = mmcv.imread(
@@ -171,27 +197,27 @@ def test_errors():
     samples = _dict_samples()
     samples[0]['gt_sal'] = {'data': _long([[1, 1, 0], [1, 0, 0]])}
     with pytest.raises(ValueError) as e:
-        MultiTaskMetric().process({}, samples)
+        metric().process({}, samples)
     assert '2008_000001.jpg' in str(e.value)
     samples = _dict_samples()
     del samples[1]['gt_normals']
     with pytest.raises(KeyError) as e:
-        MultiTaskMetric().process({}, samples)
+        metric().process({}, samples)
     assert 'normals' in str(e.value) and '2008_000002.jpg' in str(e.value)
     samples = _dict_samples()
     del samples[0]['pred_sal']
     with pytest.raises(KeyError, match='sal'):
-        MultiTaskMetric(tasks=['sal']).process({}, samples)
-    with pytest.raises(KeyError, match='depth'):
-        MultiTaskMetric(tasks=['depth'])
+        metric(['sal']).process({}, samples)
+    with pytest.raises(ValueError, match='unknown task type'):
+        MultiTaskMetric(tasks=dict(depth=dict(type='Depth')))
     with pytest.raises(ValueError, match='no results'):
-        MultiTaskMetric().compute_metrics([])
+        metric().compute_metrics([])
 
 
 def test_through_mmengine_evaluator():
     """MultiTaskDataSample objects converted by MMEngine's Evaluator."""
     evaluator = Evaluator(
-        METRICS.build(dict(type='MultiTaskMetric', delta_m_references=REFS)))
+        METRICS.build(dict(type='MultiTaskMetric', tasks=task_cfgs())))
     for i, img in enumerate(_case()):
         s = MultiTaskDataSample(
             metainfo=dict(img_path=f'/data/JPEGImages/2008_00000{i + 1}.jpg'))

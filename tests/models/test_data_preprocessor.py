@@ -2,6 +2,7 @@
 import pytest
 import torch
 from mmengine.structures import PixelData
+from mmpoly_test_utils import pascal_tasks, task_cfgs
 from mmseg.registry import MODELS
 
 from mmpoly.models.data_preprocessor import stack_multitask_batch
@@ -39,7 +40,8 @@ def _build(**kwargs):
         mean=MEAN,
         std=STD,
         bgr_to_rgb=True,
-        pad_val=0)
+        pad_val=0,
+        tasks=task_cfgs())
     cfg.update(kwargs)
     return MODELS.build(cfg)
 
@@ -94,6 +96,8 @@ def test_training_needs_size():
         pre(_batch(), training=True)
     with pytest.raises(ValueError, match='data_samples'):
         _build(size=(8, 8))(dict(inputs=_batch()['inputs']), training=True)
+    with pytest.raises(ValueError, match='needs tasks'):
+        _build(size=(8, 8), tasks=None)(_batch(), training=True)
 
 
 def test_test_mode_size_divisor():
@@ -132,7 +136,7 @@ def test_stack_multitask_batch_fixed_size_smaller_than_image():
     inputs = [torch.zeros(3, 10, 4), torch.zeros(3, 6, 6)]
     samples = [_sample(10, 4, 0), _sample(6, 6, 1)]
     batch, infos = stack_multitask_batch(
-        inputs, samples, size=(8, 8), pad_val=-1.0)
+        inputs, samples, pascal_tasks(), size=(8, 8), pad_val=-1.0)
     assert batch.shape == (2, 3, 10, 8)
     assert infos[0]['padding_size'] == (0, 4, 0, 0)
     assert infos[1]['padding_size'] == (0, 2, 0, 4)

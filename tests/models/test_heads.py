@@ -3,13 +3,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmengine.structures import PixelData
+from mmpoly_test_utils import TASKS, pascal_tasks
 from mmseg.registry import MODELS
 
 from mmpoly.models.decode_heads import AllMLPHead
 from mmpoly.structures import MultiTaskDataSample
 
 SWIN_T = (96, 192, 384, 768)
-TASKS = ('semseg', 'human_parts', 'sal', 'normals')
+PASCAL = pascal_tasks()
 
 
 def _feats(n=2, size=8, widths=SWIN_T, seed=0):
@@ -24,7 +25,7 @@ def _head(task, **kw):
     return MODELS.build(
         dict(
             type='AllMLPHead',
-            task=task,
+            task=PASCAL[task],
             channels=32,
             in_channels=SWIN_T,
             **kw))
@@ -64,7 +65,7 @@ def test_all_mlp_head_in_index_subset():
     head = MODELS.build(
         dict(
             type='AllMLPHead',
-            task='sal',
+            task=dict(type='BinaryTask', name='sal'),  # a config works too
             channels=16,
             in_channels=(192, 768),
             in_index=(1, 3)))
@@ -74,7 +75,7 @@ def test_all_mlp_head_in_index_subset():
 def test_pascal_heads_parameter_count():
     total = 0
     for task in TASKS:
-        head = AllMLPHead(task, in_channels=SWIN_T, channels=256)
+        head = AllMLPHead(PASCAL[task], in_channels=SWIN_T, channels=256)
         n = sum(p.numel() for p in head.parameters())
         assert n == 632320 + 257 * head.out_channels, task
         total += n
@@ -159,12 +160,33 @@ def test_activate():
 
 def test_num_classes_mismatch():
     with pytest.raises(ValueError) as e:
-        AllMLPHead('semseg', in_channels=SWIN_T, channels=16, num_classes=20)
-    assert '20' in str(e.value) and '21' in str(e.value)
+        AllMLPHead(
+            PASCAL['semseg'], in_channels=SWIN_T, channels=16, num_classes=20)
+    msg = str(e.value)
+    assert "'semseg'" in msg and 'num_classes=20' in msg and '21' in msg
+    with pytest.raises(ValueError, match='out_channels=3'):
+        AllMLPHead(
+            PASCAL['sal'], in_channels=SWIN_T, channels=16, out_channels=3)
     # matching value is accepted
-    AllMLPHead('human_parts', in_channels=SWIN_T, channels=16, num_classes=7)
-    with pytest.raises(KeyError, match='depth'):
+    AllMLPHead(
+        PASCAL['human_parts'], in_channels=SWIN_T, channels=16, num_classes=7)
+    with pytest.raises(TypeError, match='BaseTask'):
         AllMLPHead('depth', in_channels=SWIN_T, channels=16)
+
+
+def test_depth_and_edge_heads():
+    from mmpoly.tasks import DepthTask, EdgeTask
+    g = torch.Generator().manual_seed(0)
+    s = MultiTaskDataSample()
+    s.gt_depth = PixelData(data=torch.rand(1, 16, 16, generator=g) * 5)
+    s.gt_edge = PixelData(data=(torch.rand(1, 16, 16, generator=g) > 0.9
+                                ).long())
+    for task, key in ((DepthTask('depth'), 'loss_depth_l1'),
+                      (EdgeTask('edge'), 'loss_edge_bce')):
+        head = AllMLPHead(task, in_channels=SWIN_T, channels=16)
+        assert head.out_channels == 1
+        losses = head.loss_by_feat(head(_feats(n=1)), [s])
+        assert set(losses) == {key} and torch.isfinite(losses[key])
 
 
 def test_binary_head_default_threshold_and_loss_weight():

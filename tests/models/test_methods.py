@@ -42,8 +42,7 @@ def build(tuner, seed=0, **kw):
         dict(
             type='PEFTBackbone', backbone=mini_swin(), tuner=dict(tuner),
             **kw))
-    for head in cfg['decode_heads'].values():
-        head['dropout_ratio'] = 0.0
+    cfg['decode_head']['dropout_ratio'] = 0.0
     return MODELS.build(cfg)
 
 
@@ -230,7 +229,7 @@ def test_compacter_shares_rules_across_layers():
 @pytest.mark.e2e
 @pytest.mark.parametrize('method', sorted(METHOD_TUNERS))
 def test_toy_config_trains_through_runner(method, toy_root, tmp_path):
-    from mmengine.runner import Runner
+    from mmpoly.engine import MultiTaskRunner
     cfg = Config.fromfile(
         osp.join(REPO, f'configs/toy/{method}_swin-mini_toy-pascal.py'))
     for phase in ('train', 'val', 'test'):
@@ -246,7 +245,7 @@ def test_toy_config_trains_through_runner(method, toy_root, tmp_path):
     cfg.work_dir = str(tmp_path)
     cfg.log_level = 'WARNING'
     cfg.visualizer.name = f'toy_{method}'
-    runner = Runner.from_cfg(cfg)
+    runner = MultiTaskRunner.from_cfg(cfg)
     runner.train()
     metrics = runner.test()
     assert {'semseg/mIoU', 'normals/mean', 'delta_m'} <= set(metrics)

@@ -107,7 +107,13 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match='task='):
         build()(torch.randn(1, 3, 64, 64))
     with pytest.raises(TypeError, match='not a BaseTuner'):
-        build(tuner=dict(type='AllMLPHead', task='sal'))
+        build(
+            tuner=dict(
+                type='AllMLPHead',
+                task=dict(type='BinaryTask', name='sal'),
+                in_channels=[8],
+                in_index=[0],
+                channels=4))
     with pytest.raises(TypeError, match='stages'):
         MODELS.build(
             dict(

@@ -16,12 +16,13 @@ import json
 import os.path as osp
 from collections import OrderedDict
 
+from mmengine.config import Config
+
 import mmpoly  # noqa: F401
-from mmpoly.evaluation import PASCAL_SWIN_T_REFERENCES, delta_m
+from mmpoly.evaluation import delta_m
+from mmpoly.tasks import build_tasks
 from mmpoly.utils import build_model_offline, count_parameters
 from mmpoly.utils.config_lookup import repo_configs_dir
-
-PRIMARY = dict(semseg='mIoU', human_parts='mIoU', sal='mIoU', normals='mean')
 
 # method key -> (name, paper's printed trainable count, reported metrics
 # semseg / parts / sal / normals / Δm, from ../shared/METHODS.md)
@@ -129,11 +130,17 @@ def main():
         trainable = sum(
             count_parameters(build_model_offline(c))[0] for c in configs)
         got = read_metrics(args.results, configs)
-        if key == 'stft':  # four runs: Δm of their combined metrics
+        if key == 'stft':  # one run per task: Δm of their combined metrics
             got.pop('delta_m', None)
-            primary = {t: got.get(f'{t}/{m}') for t, m in PRIMARY.items()}
+            tasks = {}
+            for c in configs:
+                tasks.update(build_tasks(Config.fromfile(c).tasks))
+            primary = {
+                n: got.get(f'{n}/{t.primary_metric}')
+                for n, t in tasks.items()
+            }
             if all(v is not None for v in primary.values()):
-                got['delta_m'] = delta_m(primary, PASCAL_SWIN_T_REFERENCES)
+                got['delta_m'] = delta_m(primary, tasks)
         cells = [fmt(got.get(m), m == 'delta_m') for m in METRICS]
         if args.backbone != 'swin-t':
             paper = '—'

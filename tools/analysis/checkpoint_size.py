@@ -42,7 +42,7 @@ def main():
         torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
                           lr=1e-4))
     model.train()
-    model.train_step(fake_data(model.tasks, 1, 64), optim)
+    model.train_step(fake_data(model.task_set, 1, 64), optim)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for trainable_only in (True, False):

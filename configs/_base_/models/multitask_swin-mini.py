@@ -11,7 +11,4 @@ swin = dict(
     init_cfg=None)
 head = dict(channels=64)
 model = dict(
-    data_preprocessor=dict(size=(96, 96)),
-    backbone=swin,
-    decode_heads=dict(
-        semseg=head, human_parts=head, sal=head, normals=head))
+    data_preprocessor=dict(size=(96, 96)), backbone=swin, decode_head=head)

@@ -1,7 +1,8 @@
 # One Swin-T backbone (mmpretrain, ImageNet-1k weights) and one SegFormer
-# all-MLP head (256 channels) per task. Heads take their input widths from
-# the backbone; the segmentor passes its task list to task-conditioned
-# backbones.
+# all-MLP head (256 channels) per task of the config's `tasks`. Heads take
+# their input widths from the backbone and their output channels, loss and
+# activation from their task; the segmentor passes the task names to
+# task-conditioned backbones.
 swin_checkpoint = 'https://download.openmmlab.com/mmclassification/v0/swin-transformer/swin_tiny_224_b16x64_300e_imagenet_20210616_090925-66df6be6.pth'  # noqa
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
@@ -27,8 +28,5 @@ model = dict(
     type='MultiTaskSegmentor',
     data_preprocessor=data_preprocessor,
     backbone=swin,
-    decode_heads=dict(
-        semseg=head, human_parts=head, sal=head, normals=head),
-    # task loss weights; None = semseg 1, human_parts 2, sal 5, normals 10
-    loss_weights=None,
+    decode_head=head,  # one per task; model.decode_heads.<task> overrides
     test_cfg=dict(mode='whole'))

@@ -1,9 +1,8 @@
 from .formatting import PackMultiTaskInputs
-from .geometric import (MultiTaskPad, MultiTaskRandomFlip, MultiTaskResize,
-                        resize_normals)
+from .geometric import MultiTaskPad, MultiTaskRandomFlip, MultiTaskResize
 from .loading import LoadMultiTaskAnnotations
 
 __all__ = [
     'LoadMultiTaskAnnotations', 'MultiTaskResize', 'MultiTaskRandomFlip',
-    'MultiTaskPad', 'PackMultiTaskInputs', 'resize_normals'
+    'MultiTaskPad', 'PackMultiTaskInputs'
 ]

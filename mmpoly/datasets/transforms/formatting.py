@@ -7,16 +7,18 @@ from mmcv.transforms import BaseTransform
 from mmengine.structures import PixelData
 from mmseg.registry import TRANSFORMS
 
-from ...structures import NORMALS, MultiTaskDataSample, task_of_gt_key
+from ...structures import MultiTaskDataSample
+from .task_results import task_set_of
 
 
 @TRANSFORMS.register_module()
 class PackMultiTaskInputs(BaseTransform):
-    """Pack the image and every ``gt_<task>`` map for the model.
+    """Pack the image and every task's ground truth for the model.
 
     Output: ``inputs`` (``uint8 (3, H, W)`` tensor) and ``data_samples``, a
-    :class:`~mmpoly.structures.MultiTaskDataSample` whose ``gt_<task>`` fields
-    hold ``(1, H, W)`` int64 class maps or ``(3, H, W)`` float32 normals.
+    :class:`~mmpoly.structures.MultiTaskDataSample` whose ``gt_<task>``
+    fields hold ``(C, H, W)`` tensors made by each task
+    (:meth:`~mmpoly.tasks.BaseTask.gt_to_tensor`).
 
     Args:
         meta_keys: Keys copied into the sample's meta information.
@@ -39,18 +41,11 @@ class PackMultiTaskInputs(BaseTransform):
             np.ascontiguousarray(img.transpose(2, 0, 1)))
 
         sample = MultiTaskDataSample()
-        for key in results.get('seg_fields', []):
-            spec = task_of_gt_key(key)
-            if spec is None or results.get(key) is None:
-                continue
-            arr = results[key]
-            if spec.kind == NORMALS:
-                data = torch.from_numpy(
-                    np.ascontiguousarray(
-                        arr.transpose(2, 0, 1), dtype=np.float32))
-            else:
-                data = torch.from_numpy(arr[None].astype(np.int64))
-            sample.set_field(PixelData(data=data), key)
+        for task in task_set_of(results, type(self).__name__).values():
+            gt = results.get(task.gt_key)
+            if gt is not None:
+                sample.set_field(
+                    PixelData(data=task.gt_to_tensor(gt)), task.gt_key)
         sample.set_metainfo(
             {k: results[k]
              for k in self.meta_keys if k in results})

@@ -1,70 +1,56 @@
-"""Loading every task's ground truth of a PASCAL-Context MT sample."""
-from typing import Optional, Sequence
+"""Loading every task's ground truth of a multi-task sample."""
+from typing import Optional
 
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from ...structures import check_tasks, get_task_spec
-from ..pascal_formats import (check_shape, read_class_map, read_human_parts,
-                              read_label_map, read_normals, read_saliency)
+from .task_results import task_set_of
 
 
 @TRANSFORMS.register_module()
 class LoadMultiTaskAnnotations(BaseTransform):
-    """Decode each task's label file into ``results['gt_<task>']``.
+    """Decode and check each task's ground truth into ``results``.
 
-    Required keys: ``ori_shape`` (from ``LoadImageFromFile``), ``tasks`` and
-    the ``<task>_path`` keys written by
-    :class:`~mmpoly.datasets.PascalContextMTDataset` (``label_map_path`` for
-    normals).
+    For every task of the sample (``results['task_set']``), the file in
+    ``results['gt_files'][task]`` is decoded by the data set's decoder or
+    by the task's own :meth:`~mmpoly.tasks.BaseTask.read_gt`, then checked
+    by the task (:meth:`~mmpoly.tasks.BaseTask.check_gt`: size equal to
+    the image's, value range...), which raises an error naming the file.
 
-    Added keys: ``gt_<task>`` for each task (see
-    :mod:`mmpoly.datasets.pascal_formats` for dtypes and shapes), appended to
-    ``seg_fields`` so that MMSegmentation's geometric transforms move them
+    Required keys: ``ori_shape`` (from ``LoadImageFromFile``),
+    ``task_set``, ``gt_files`` (from the multi-task data sets).
+
+    Added keys: ``gt_<task>`` for each task, appended to ``seg_fields`` so
+    that MMSegmentation's geometric transforms (``RandomCrop``) move them
     with the image.
 
     Args:
-        tasks: Tasks to load; defaults to the sample's ``tasks``.
         backend_args: File backend arguments (see :mod:`mmengine.fileio`).
     """
 
-    def __init__(self,
-                 tasks: Optional[Sequence[str]] = None,
-                 backend_args: Optional[dict] = None) -> None:
-        self.tasks = None if tasks is None else check_tasks(tasks)
+    def __init__(self, backend_args: Optional[dict] = None) -> None:
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
-        tasks = self.tasks if self.tasks is not None else results['tasks']
+        tasks = task_set_of(results, type(self).__name__)
         shape = tuple(results['ori_shape'][:2])
-        for task in tasks:
-            spec = get_task_spec(task)
-            key = f'{task}_path'
-            if results.get(key) is None:
+        files = results.get('gt_files', {})
+        fields = results.setdefault('seg_fields', [])
+        for name, task in tasks.items():
+            if name not in files:
                 raise KeyError(
-                    f'{results.get("img_path", "sample")}: no {key!r} for '
-                    f'task {task!r}; is the task enabled in the dataset?')
-            path = results[key]
-            if task == 'semseg':
-                arr = read_class_map(path, spec.out_channels,
-                                     self.backend_args)
-            elif task == 'human_parts':
-                arr = read_human_parts(path, shape, self.backend_args)
-            elif task == 'sal':
-                arr = read_saliency(path, self.backend_args)
-            elif task == 'normals':
-                lm_path = results['label_map_path']
-                label_map = read_label_map(lm_path, self.backend_args)
-                check_shape(label_map, shape, lm_path)
-                arr = read_normals(path, label_map, self.backend_args, lm_path)
-            else:  # pragma: no cover - guarded by check_tasks / dataset
-                raise KeyError(f'no loader for task {task!r}')
-            check_shape(arr, shape, path)
-            results[spec.gt_key] = arr
-            fields = results.setdefault('seg_fields', [])
-            if spec.gt_key not in fields:
-                fields.append(spec.gt_key)
+                    f'{results.get("img_path", "sample")}: no ground-truth '
+                    f'file for task {name!r} (gt_files: {sorted(files)})')
+            gt_file = files[name]
+            if gt_file.decoder is None:
+                gt = task.read_gt(gt_file.path, self.backend_args)
+            else:
+                gt = gt_file.decoder(task, gt_file, shape, self.backend_args)
+            task.check_gt(gt, gt_file.path, shape)
+            results[task.gt_key] = gt
+            if task.gt_key not in fields:
+                fields.append(task.gt_key)
         return results
 
     def __repr__(self) -> str:
-        return f'{type(self).__name__}(tasks={self.tasks})'
+        return f'{type(self).__name__}(backend_args={self.backend_args})'

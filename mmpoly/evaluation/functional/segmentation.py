@@ -5,23 +5,24 @@ import numpy as np
 import torch
 from mmseg.evaluation.metrics import IoUMetric
 
-from ...structures import IGNORE_INDEX
 
-
-def segmentation_stats(pred: torch.Tensor, gt: torch.Tensor,
-                       num_classes: int) -> Dict[str, np.ndarray]:
+def segmentation_stats(pred: torch.Tensor,
+                       gt: torch.Tensor,
+                       num_classes: int,
+                       ignore_index: int = 255) -> Dict[str, np.ndarray]:
     """Per-class pixel counts of one image.
 
     Args:
         pred: ``(H, W)`` predicted classes.
-        gt: ``(H, W)`` ground-truth classes, 255 = ignore.
+        gt: ``(H, W)`` ground-truth classes.
         num_classes: Number of classes.
+        ignore_index: Ground-truth value of pixels not counted.
 
     Returns:
         ``intersect``, ``union``, ``pred_area``, ``gt_area``: ``(C,)`` counts.
     """
     inter, union, pred_area, gt_area = IoUMetric.intersect_and_union(
-        pred, gt, num_classes, IGNORE_INDEX)
+        pred, gt, num_classes, ignore_index)
     return dict(
         intersect=inter.double().numpy(),
         union=union.double().numpy(),

@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from ...structures import check_tasks
+from ...tasks import check_task_names
 from ..tuners.base_tuner import BaseTuner
 from .feature_channels import feature_channels
 from .trainable_state_dict import TrainableOnlyStateDict
@@ -76,7 +76,7 @@ class PEFTBackbone(TaskConditionedBackbone):
                  check_frozen_fingerprint: bool = True,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
-        self.tasks = check_tasks(tasks)
+        self.tasks = check_task_names(tasks, 'backbone tasks')
         self.freeze_backbone = freeze_backbone
         self.frozen_stochastic_depth = frozen_stochastic_depth
 

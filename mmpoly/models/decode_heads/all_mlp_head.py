@@ -1,5 +1,5 @@
 """SegFormer's all-MLP decode head, bound to one task."""
-from typing import List, Sequence, Tuple
+from typing import List, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -7,6 +7,7 @@ from mmcv.cnn import ConvModule
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
+from ...tasks import BaseTask
 from .task_decode_head import TaskDecodeHead
 
 
@@ -25,7 +26,7 @@ class AllMLPHead(TaskDecodeHead):
     ``632,320 + 257 * out_channels`` parameters.
 
     Args:
-        task: Task name.
+        task: The task (or its config), see :class:`TaskDecodeHead`.
         in_channels: Channels of the stage features.
         channels: Embedding width (256 in the benchmark).
         in_index: Indices of the stage features to use.
@@ -34,7 +35,7 @@ class AllMLPHead(TaskDecodeHead):
     """
 
     def __init__(self,
-                 task: str,
+                 task: Union[BaseTask, dict],
                  in_channels: Sequence[int] = (96, 192, 384, 768),
                  channels: int = 256,
                  in_index: Sequence[int] = (0, 1, 2, 3),

@@ -4,81 +4,72 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 
-from ...structures import (BINARY, IGNORE_INDEX, NORMALS, SEGMENTATION,
-                           get_task_spec)
-
-#: Loss used when a head's config does not give ``loss_decode``.
-DEFAULT_LOSSES = {
-    SEGMENTATION:
-    dict(type='CrossEntropyLoss', avg_non_ignore=True, loss_name='loss_ce'),
-    BINARY:
-    dict(type='BalancedBinaryCrossEntropyLoss'),
-    NORMALS:
-    dict(type='NormalsL1Loss'),
-}
+from ...tasks import BaseTask, build_task
 
 
 class TaskDecodeHead(BaseDecodeHead):
     """An MMSeg decode head bound to one task.
 
-    The task fixes the output channels, the ground-truth field
-    (``gt_<task>``), the default loss and how logits become predictions:
-
-    - segmentation: cross-entropy (ignore 255); prediction = argmax;
-    - binary: balanced binary cross-entropy; prediction = sigmoid
-      probability;
-    - normals: L1 on normalised vectors; prediction = L2-normalised vector.
-
-    Subclasses implement :meth:`forward` only, as in MMSeg
-    (``loss`` = ``forward`` + :meth:`loss_by_feat`, ``predict`` = ``forward``
-    + :meth:`predict_by_feat`).
+    The task (:class:`~mmpoly.tasks.BaseTask`) fixes the output channels,
+    the ground-truth field (``gt_<task>``), the default loss, the loss
+    target, extra training logs and how logits become a prediction
+    (:meth:`activate`). Subclasses implement :meth:`forward` only, as in
+    MMSeg (``loss`` = ``forward`` + :meth:`loss_by_feat`, ``predict`` =
+    ``forward`` + ``predict_by_feat``).
 
     Args:
-        task: Task name (see :mod:`mmpoly.structures.task_spec`).
+        task: The task, or its config with ``name`` (built through the
+            ``TASKS`` registry). :class:`~mmpoly.models.MultiTaskSegmentor`
+            passes the task object.
         in_channels: Channels of the input features.
         channels: Channels before the classifier.
-        loss_decode: Loss config(s); defaults to the task kind's loss.
-        **kwargs: Other :class:`BaseDecodeHead` arguments.
+        loss_decode: Loss config(s); defaults to the task's
+            :meth:`~mmpoly.tasks.BaseTask.default_loss`.
+        **kwargs: Other :class:`BaseDecodeHead` arguments; ``num_classes``
+            / ``out_channels``, if given, must equal the task's channels.
     """
 
     def __init__(self,
-                 task: str,
+                 task: Union[BaseTask, dict],
                  in_channels: Union[int, Sequence[int]],
                  channels: int,
                  loss_decode: Optional[Union[dict, List[dict]]] = None,
                  **kwargs) -> None:
-        self.task_spec = get_task_spec(task)
-        if 'num_classes' in kwargs and \
-                kwargs['num_classes'] != self.task_spec.out_channels:
-            raise ValueError(
-                f'head of task {task!r}: num_classes={kwargs["num_classes"]} '
-                f'but the task has {self.task_spec.out_channels} outputs')
-        kwargs['num_classes'] = self.task_spec.out_channels
-        kwargs.setdefault('ignore_index', IGNORE_INDEX)
-        if self.task_spec.kind == BINARY:
+        if isinstance(task, dict):
+            task = dict(task)
+            task = build_task(task.pop('name', None), task)
+        if not isinstance(task, BaseTask):
+            raise TypeError(f'head task must be a BaseTask or its config, '
+                            f'got {task!r}')
+        out = task.out_channels
+        for key in ('num_classes', 'out_channels'):
+            if kwargs.get(key, out) != out:
+                raise ValueError(
+                    f'the head of task {task.name!r} has {key}='
+                    f'{kwargs[key]}, but {type(task).__name__} '
+                    f'{task.name!r} predicts {out} channel(s)')
+        kwargs.update(num_classes=out, out_channels=out)
+        kwargs.setdefault('ignore_index', task.ignore_index)
+        if out == 1:  # MMSeg's binary threshold; the task activates itself
             kwargs.setdefault('threshold', 0.5)
         if loss_decode is None:
-            loss_decode = dict(DEFAULT_LOSSES[self.task_spec.kind])
+            loss_decode = task.default_loss()
         with warnings.catch_warnings():  # MMSeg's own deprecated builder
             warnings.filterwarnings('ignore', message='``build_loss``')
             super().__init__(
                 in_channels, channels, loss_decode=loss_decode, **kwargs)
-
-    @property
-    def task(self) -> str:
-        return self.task_spec.name
+        self.task = task
 
     def _stack_batch_gt(self, batch_data_samples) -> torch.Tensor:
-        key = self.task_spec.gt_key
+        key = self.task.gt_key
         try:
             return torch.stack([s.get(key).data for s in batch_data_samples])
         except AttributeError:
             raise KeyError(f'a data sample has no {key!r} for the '
-                           f'{self.task!r} head') from None
+                           f'{self.task.name!r} head') from None
 
     def loss_by_feat(self, seg_logits: torch.Tensor,
                      batch_data_samples) -> Dict[str, torch.Tensor]:
@@ -89,7 +80,7 @@ class TaskDecodeHead(BaseDecodeHead):
             batch_data_samples: Samples with ``gt_<task>`` of ``(·, H, W)``.
 
         Returns:
-            Loss dict (plus ``acc_seg`` for segmentation tasks).
+            Loss dict (plus the task's training logs, e.g. ``acc_seg``).
         """
         gt = self._stack_batch_gt(batch_data_samples)
         seg_logits = resize(
@@ -97,7 +88,7 @@ class TaskDecodeHead(BaseDecodeHead):
             size=gt.shape[2:],
             mode='bilinear',
             align_corners=self.align_corners)
-        target = gt if self.task_spec.kind == NORMALS else gt.squeeze(1)
+        target = self.task.loss_target(gt)
         losses_decode = self.loss_decode if isinstance(
             self.loss_decode, nn.ModuleList) else [self.loss_decode]
         losses = {}
@@ -106,24 +97,9 @@ class TaskDecodeHead(BaseDecodeHead):
                 seg_logits, target, ignore_index=self.ignore_index)
             name = loss_decode.loss_name
             losses[name] = losses[name] + value if name in losses else value
-        if self.task_spec.kind == SEGMENTATION:
-            valid = target != self.ignore_index
-            if valid.any():
-                correct = (seg_logits.argmax(1) == target) & valid
-                losses['acc_seg'] = correct.sum().float().mul(100.0 /
-                                                              valid.sum())
+        losses.update(self.task.train_log_vars(seg_logits, target))
         return losses
 
     def activate(self, logits: torch.Tensor) -> torch.Tensor:
-        """Turn ``(C, H, W)`` logits into the task's prediction.
-
-        Returns:
-            ``(1, H, W)`` int64 classes, ``(1, H, W)`` probabilities or
-            ``(3, H, W)`` unit normals.
-        """
-        kind = self.task_spec.kind
-        if kind == SEGMENTATION:
-            return logits.argmax(dim=0, keepdim=True)
-        if kind == BINARY:
-            return logits.sigmoid()
-        return F.normalize(logits, p=2, dim=0)
+        """The task's prediction from ``(C, H, W)`` logits."""
+        return self.task.activate(logits)

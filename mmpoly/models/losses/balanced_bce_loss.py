@@ -1,37 +1,45 @@
 """Class-balanced binary cross-entropy (saliency, edges)."""
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
-
-from ...structures import IGNORE_INDEX
 
 
 @MODELS.register_module()
 class BalancedBinaryCrossEntropyLoss(nn.Module):
     """Binary cross-entropy with positives and negatives re-weighted.
 
-    With ``P`` positive and ``Q`` negative labelled pixels in the batch, a
-    positive pixel's loss is weighted by ``Q / (P + Q)`` and a negative one's
-    by ``P / (P + Q)``; the weighted sum is divided by ``P + Q``. Pixels equal
-    to ``ignore_index`` count nowhere.
+    A positive pixel's loss is weighted by ``w`` and a negative one's by
+    ``1 - w``; the weighted sum is divided by the number of labelled pixels.
+    With ``pos_weight=None``, ``w = Q / (P + Q)`` for the batch's ``P``
+    positive and ``Q`` negative labelled pixels (each class weighs equally;
+    saliency); otherwise ``w = pos_weight`` (0.95 for edges in the
+    multi-task literature). Pixels equal to ``ignore_index`` count nowhere.
 
     Args:
+        pos_weight: Fixed weight of positive pixels in (0, 1), or None to
+            balance by the batch's class frequencies.
         loss_weight: Multiplier of the loss.
         loss_name: Name in the loss dict (must start with ``loss_``).
     """
 
     def __init__(self,
+                 pos_weight: Optional[float] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_bce') -> None:
         super().__init__()
+        if pos_weight is not None and not 0 < pos_weight < 1:
+            raise ValueError(f'pos_weight must be in (0, 1), got {pos_weight}')
+        self.pos_weight = pos_weight
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
     def forward(self,
                 pred: torch.Tensor,
                 target: torch.Tensor,
-                ignore_index: int = IGNORE_INDEX,
+                ignore_index: int = 255,
                 **kwargs) -> torch.Tensor:
         """Compute the loss.
 
@@ -50,9 +58,12 @@ class BalancedBinaryCrossEntropyLoss(nn.Module):
                              f'{tuple(target.shape)} shapes differ')
         valid = target != ignore_index
         labels = (target == 1).to(pred.dtype)
-        num_pos = (labels * valid).sum()
         num_valid = valid.sum().clamp(min=1).to(pred.dtype)
-        w_pos = (num_valid - num_pos) / num_valid
+        if self.pos_weight is None:
+            num_pos = (labels * valid).sum()
+            w_pos = (num_valid - num_pos) / num_valid
+        else:
+            w_pos = torch.as_tensor(self.pos_weight, dtype=pred.dtype)
         pix = F.binary_cross_entropy_with_logits(
             pred, labels, reduction='none')
         weights = torch.where(labels > 0, w_pos, 1.0 - w_pos) * valid

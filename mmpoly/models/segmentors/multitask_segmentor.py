@@ -1,5 +1,7 @@
 """A segmentor with one backbone and one decode head per task."""
-from typing import Dict, List, Optional, Sequence, Union
+import copy
+import inspect
+from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
@@ -9,18 +11,21 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 
-from ...structures import (NORMALS, MultiTaskDataSample, check_tasks,
-                           get_task_spec)
+from ...structures import MultiTaskDataSample
+from ...tasks import BaseTask, TaskSet, build_tasks
 from ..backbones.feature_channels import feature_channels
 from ..backbones.task_conditioned import Features, TaskConditionedBackbone
-
-_FLIP_AXES = dict(horizontal=(0, ), vertical=(1, ), diagonal=(0, 1))
-_FLIP_DIMS = dict(horizontal=(2, ), vertical=(1, ), diagonal=(1, 2))
 
 
 @MODELS.register_module()
 class MultiTaskSegmentor(BaseSegmentor):
     """Multi-task dense prediction: one backbone, one decode head per task.
+
+    The tasks (the config's top-level ``tasks``) decide everything that
+    differs between tasks: each head's output channels, loss and
+    activation, each task's loss weight, the ground-truth padding of the
+    data preprocessor and how predictions are restored to the original
+    image.
 
     The backbone is called through :meth:`extract_feat`, which returns
     features per task: a plain backbone runs once and its features are
@@ -34,57 +39,51 @@ class MultiTaskSegmentor(BaseSegmentor):
 
     Args:
         backbone: Backbone config.
-        decode_heads: Task name -> head config (``task`` is filled in).
-        loss_weights: Task name -> weight of its losses. Defaults to the
-            reference protocol's (semseg 1, human parts 2, saliency 5,
-            normals 10).
+        tasks: Task name -> task config (or a :class:`~mmpoly.tasks.TaskSet`);
+            ``tools/train.py`` / ``tools/test.py`` fill it in from the
+            config's top-level ``tasks``.
+        decode_head: Config of the head every task gets (``task`` and
+            ``in_channels`` are filled in).
+        decode_heads: Optional task name -> keys that override
+            ``decode_head`` for that task.
         train_cfg: ``per_task_backward`` (default True) turns the
             per-task forward/backward on or off.
         test_cfg: Passed to the heads (``mode='whole'``).
-        data_preprocessor: Preprocessor config.
+        data_preprocessor: Preprocessor config; a
+            :class:`~mmpoly.models.MultiTaskDataPreprocessor` gets the
+            tasks.
         init_cfg: Initialisation config.
     """
 
     def __init__(self,
                  backbone: dict,
-                 decode_heads: Dict[str, dict],
-                 loss_weights: Optional[Dict[str, float]] = None,
+                 tasks: Optional[Union[TaskSet, Mapping]] = None,
+                 decode_head: Optional[dict] = None,
+                 decode_heads: Optional[Dict[str, dict]] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
+        if tasks is None:
+            raise ValueError(
+                'MultiTaskSegmentor needs tasks: declare them in the '
+                'config\'s top-level `tasks` (tools/train.py and '
+                'tools/test.py pass them on), or give model.tasks')
+        task_set = build_tasks(tasks)
         super().__init__(
-            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.tasks = check_tasks(list(decode_heads), 'decode_heads')
+            data_preprocessor=_with_tasks(data_preprocessor, task_set),
+            init_cfg=init_cfg)
+        self.task_set = task_set
+        self.tasks = task_set.names
         self.backbone = self._build_backbone(backbone)
-        channels = feature_channels(self.backbone)
-        self.decode_heads = nn.ModuleDict()
-        for task, head_cfg in decode_heads.items():
-            head_cfg = dict(head_cfg)
-            if head_cfg.setdefault('task', task) != task:
-                raise ValueError(f'decode_heads[{task!r}] has task='
-                                 f'{head_cfg["task"]!r}')
-            if channels is not None:
-                head_cfg.setdefault('in_channels', channels)
-            self.decode_heads[task] = MODELS.build(head_cfg)
-        if loss_weights is None:
-            loss_weights = {
-                t: get_task_spec(t).loss_weight
-                for t in self.tasks
-            }
-        missing = [t for t in self.tasks if t not in loss_weights]
-        extra = [t for t in loss_weights if t not in self.tasks]
-        if missing or extra:
-            raise ValueError(f'loss_weights must give exactly the tasks '
-                             f'{list(self.tasks)}; missing {missing}, '
-                             f'unknown {extra}')
-        self.loss_weights = {t: float(loss_weights[t]) for t in self.tasks}
+        self.decode_heads = self._build_heads(decode_head, decode_heads or {})
+        self.loss_weights = {t.name: t.loss_weight for t in task_set.values()}
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or dict(mode='whole'))
         self.align_corners = False
 
     def _build_backbone(self, cfg: dict) -> nn.Module:
-        """Build the backbone; task-conditioned ones get the task list."""
+        """Build the backbone; task-conditioned ones get the task names."""
         cfg = dict(cfg)
         cls = cfg.get('type')
         if isinstance(cls, str):
@@ -93,9 +92,34 @@ class MultiTaskSegmentor(BaseSegmentor):
             given = cfg.setdefault('tasks', self.tasks)
             if tuple(given) != self.tasks:
                 raise ValueError(
-                    f'backbone tasks {list(given)} differ from the decode '
-                    f'heads\' tasks {list(self.tasks)}')
+                    f'model.backbone.tasks {list(given)} differ from the '
+                    f'tasks {list(self.tasks)}')
         return MODELS.build(cfg)
+
+    def _build_heads(self, template: Optional[dict],
+                     overrides: Dict[str, dict]) -> nn.ModuleDict:
+        unknown = [t for t in overrides if t not in self.task_set]
+        if unknown:
+            raise ValueError(f'model.decode_heads names {unknown}, which are '
+                             f'not tasks; the tasks are {list(self.tasks)}')
+        channels = feature_channels(self.backbone)
+        heads = nn.ModuleDict()
+        for name, task in self.task_set.items():
+            cfg = copy.deepcopy(dict(template or {}))
+            cfg.update(copy.deepcopy(dict(overrides.get(name, {}))))
+            if 'type' not in cfg:
+                raise ValueError(f'no decode head for task {name!r}: give '
+                                 'model.decode_head (every task) or '
+                                 f'model.decode_heads.{name}')
+            given = cfg.get('task')
+            if given is not None and given != name and given is not task:
+                raise ValueError(f'model.decode_heads.{name} has task='
+                                 f'{given!r}')
+            cfg['task'] = task
+            if channels is not None:
+                cfg.setdefault('in_channels', channels)
+            heads[name] = MODELS.build(cfg)
+        return heads
 
     # ------------------------------------------------------------ features
     @property
@@ -208,31 +232,25 @@ class MultiTaskSegmentor(BaseSegmentor):
             metas = [None] * num
         else:
             metas = [s.metainfo for s in data_samples]
-        for task, logits in seg_logits.items():
-            head = self.decode_heads[task]
-            is_normals = get_task_spec(task).kind == NORMALS
+        for name, logits in seg_logits.items():
+            task = self.task_set[name]
             for i in range(num):
                 x = logits[i]
-                meta = metas[i]
-                if meta is not None:
-                    x = self._restore_geometry(x, meta, is_normals)
+                if metas[i] is not None:
+                    x = self._restore_geometry(x, metas[i], task)
                 data_samples[i].set_field(
-                    PixelData(data=head.activate(x)),
-                    get_task_spec(task).pred_key)
+                    PixelData(data=task.activate(x)), task.pred_key)
         return data_samples
 
     def _restore_geometry(self, x: torch.Tensor, meta: dict,
-                          is_normals: bool) -> torch.Tensor:
+                          task: BaseTask) -> torch.Tensor:
+        """Undo padding and flip of ``(C, H, W)`` logits, then resize them
+        to the original image size."""
         left, right, top, bottom = meta.get('padding_size', (0, 0, 0, 0))
         h, w = x.shape[-2:]
         x = x[:, top:h - bottom, left:w - right]
         if meta.get('flip', False):
-            direction = meta.get('flip_direction', 'horizontal')
-            x = x.flip(dims=_FLIP_DIMS[direction])
-            if is_normals:
-                x = x.clone()
-                for axis in _FLIP_AXES[direction]:
-                    x[axis] = -x[axis]
+            x = task.flip_logits(x, meta.get('flip_direction', 'horizontal'))
         return resize(
             x[None],
             size=tuple(meta['ori_shape'][:2]),
@@ -289,3 +307,22 @@ def backward_without_step(optim_wrapper: OptimWrapper,
     if scaler is not None:
         loss = scaler.scale(loss)
     loss.backward()
+
+
+def _with_tasks(cfg: Optional[dict],
+                tasks: TaskSet) -> Optional[Union[dict, nn.Module]]:
+    """The data preprocessor config, given the tasks if it takes them."""
+    if not isinstance(cfg, Mapping):
+        return cfg
+    cls = cfg.get('type')
+    if isinstance(cls, str):
+        cls = MODELS.get(cls)
+    if cls is None or 'tasks' not in inspect.signature(cls).parameters:
+        return cfg
+    cfg = dict(cfg)
+    if cfg.get('tasks') is not None and build_tasks(
+            cfg['tasks']).names != tasks.names:
+        raise ValueError('model.data_preprocessor.tasks differ from the '
+                         f'tasks {list(tasks.names)}')
+    cfg['tasks'] = tasks
+    return cfg

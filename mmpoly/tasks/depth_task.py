@@ -1,0 +1,157 @@
+"""Monocular depth estimation."""
+import os
+import os.path as osp
+from typing import Dict, Optional, Tuple
+
+import mmcv
+import numpy as np
+import torch
+
+from ..evaluation.functional.depth import depth_metrics, depth_stats
+from ..registry import TASKS
+from .base_task import BaseTask
+from .label_io import DataFormatError, read_image, read_npy
+
+
+@TASKS.register_module()
+class DepthTask(BaseTask):
+    """Per-pixel depth in metres; pixels with depth 0 are invalid.
+
+    - Ground truth: a ``.npy`` of ``(H, W)`` metres, or a 16-bit PNG divided
+      by ``png_scale`` (1000: millimetres). Valid where ``> 0``. NaN,
+      infinite or negative values, another size than the image, or more
+      than one channel are errors naming the file. The pipeline carries
+      ``float32 (H, W)``.
+    - Geometry: ``resize='nearest'`` keeps measured values; ``'bilinear'``
+      averages only valid neighbours (invalid pixels never leak into the
+      result) and is valid where the nearest source pixel was; padding is
+      invalid (0).
+    - Head: one channel; loss: L1 over valid pixels; prediction: the raw
+      output clamped to at least ``min_depth``.
+    - Metrics, pixel-wise over all valid pixels of the split: ``rmse``
+      (primary, lower is better), ``abs_rel``, ``log_rmse`` and ``delta1``
+      / ``delta2`` / ``delta3`` (% with max(p/g, g/p) < 1.25, 1.25², 1.25³).
+    - Written predictions: ``.npy`` of float32 metres.
+
+    Args:
+        name: Task name.
+        resize: ``'nearest'`` or ``'bilinear'``.
+        png_scale: Divisor of 16-bit PNG values (to metres).
+        min_depth: Smallest predicted depth (metres).
+        **kwargs: :class:`BaseTask` arguments.
+    """
+
+    pad_value = 0.0
+    primary_metric = 'rmse'
+    higher_is_better = False
+    default_suffix = '.npy'
+
+    def __init__(self,
+                 name: str,
+                 resize: str = 'bilinear',
+                 png_scale: float = 1000.0,
+                 min_depth: float = 1e-3,
+                 **kwargs) -> None:
+        super().__init__(name, **kwargs)
+        if resize not in ('nearest', 'bilinear'):
+            raise ValueError(f'tasks.{name}.resize must be "nearest" or '
+                             f'"bilinear", got {resize!r}')
+        self.resize = resize
+        self.png_scale = float(png_scale)
+        self.min_depth = float(min_depth)
+
+    @property
+    def out_channels(self) -> int:
+        return 1
+
+    # --------------------------------------------------------------- data
+    def read_gt(self,
+                path: str,
+                backend_args: Optional[dict] = None) -> np.ndarray:
+        if path.endswith('.npy'):
+            depth = read_npy(path, backend_args)
+        else:
+            png = read_image(path, 'unchanged', backend_args)
+            if png.dtype != np.uint16:
+                raise DataFormatError(
+                    f'{path}: task {self.name!r} expects a 16-bit depth '
+                    f'PNG, got {png.dtype}')
+            depth = png / self.png_scale
+        if depth.ndim == 3 and depth.shape[2] == 1:
+            depth = depth[..., 0]
+        if depth.ndim != 2:
+            raise DataFormatError(f'{path}: task {self.name!r} expects an '
+                                  f'(H, W) depth map, got {depth.shape}')
+        if not (np.issubdtype(depth.dtype, np.floating)
+                or np.issubdtype(depth.dtype, np.integer)):
+            raise DataFormatError(f'{path}: task {self.name!r} expects '
+                                  f'numbers, got dtype {depth.dtype}')
+        return depth.astype(np.float32)
+
+    def check_gt(self, gt: np.ndarray, path: str,
+                 image_shape: Tuple[int, int]) -> None:
+        super().check_gt(gt, path, image_shape)
+        if not np.all(np.isfinite(gt)):
+            raise DataFormatError(
+                f'{path}: task {self.name!r}: depth holds '
+                f'{int((~np.isfinite(gt)).sum())} NaN or infinite values '
+                '(mark invalid pixels with 0)')
+        if (gt < 0).any():
+            raise DataFormatError(f'{path}: task {self.name!r}: negative '
+                                  f'depth {float(gt.min())}')
+
+    def resize_gt(self,
+                  gt: np.ndarray,
+                  size_wh: Tuple[int, int],
+                  backend: str = 'cv2') -> np.ndarray:
+        valid = (gt > 0).astype(np.uint8)
+        near = mmcv.imresize(
+            valid, size_wh, interpolation='nearest', backend=backend) > 0
+        if self.resize == 'nearest':
+            out = mmcv.imresize(
+                gt, size_wh, interpolation='nearest', backend=backend)
+            return np.where(near, out, 0.0).astype(np.float32)
+        total = mmcv.imresize(
+            np.where(valid, gt, 0.0).astype(np.float32),
+            size_wh,
+            interpolation='bilinear',
+            backend=backend)
+        weight = mmcv.imresize(
+            valid.astype(np.float32),
+            size_wh,
+            interpolation='bilinear',
+            backend=backend)
+        ok = near & (weight > 1e-6)
+        return np.where(ok, total / np.maximum(weight, 1e-6),
+                        0.0).astype(np.float32)
+
+    def gt_to_tensor(self, gt: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.ascontiguousarray(gt[None],
+                                                     dtype=np.float32))
+
+    def fake_gt(self, height: int, width: int,
+                generator: torch.Generator) -> torch.Tensor:
+        return 0.5 + 9.5 * torch.rand(1, height, width, generator=generator)
+
+    # -------------------------------------------------------------- model
+    def default_loss(self) -> dict:
+        return dict(type='DepthL1Loss')
+
+    def activate(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits.clamp(min=self.min_depth)
+
+    # --------------------------------------------------------- evaluation
+    def stats(self, pred: torch.Tensor,
+              gt: torch.Tensor) -> Dict[str, np.ndarray]:
+        return depth_stats(pred[0], gt[0], self.min_depth)
+
+    def metrics(self,
+                stats: Dict[str, np.ndarray],
+                dataset_meta: Optional[dict] = None) -> Dict[str, float]:
+        return depth_metrics(stats)
+
+    def write_prediction(self, pred: np.ndarray, path_stem: str) -> str:
+        path = path_stem + '.npy'
+        os.makedirs(osp.dirname(path) or '.', exist_ok=True)
+        np.save(path, pred[0].astype(np.float32))
+        return path
