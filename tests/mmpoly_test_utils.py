@@ -1,28 +1,28 @@
 """Small builders shared by the tests (tiny models and fake batches)."""
 import copy
+import os.path as osp
 from typing import Sequence, Tuple
 
 import torch
+from mmengine.config import Config
 from mmengine.structures import PixelData
 
 from mmpoly.structures import MultiTaskDataSample
 from mmpoly.tasks import build_tasks
 
-#: The four PASCAL-Context tasks, as a config declares them.
-TASK_CFGS = dict(
-    semseg=dict(type='SegmentationTask', num_classes=21, loss_weight=1.0,
-                delta_m_reference=67.21),
-    human_parts=dict(type='SegmentationTask', num_classes=7, loss_weight=2.0,
-                     delta_m_reference=61.93),
-    sal=dict(type='BinaryTask', loss_weight=5.0, delta_m_reference=62.35),
-    normals=dict(type='NormalsTask', loss_weight=10.0,
-                 delta_m_reference=17.97))
+#: The four PASCAL-Context tasks, as the dataset config declares them.
+TASK_CFGS = Config.fromfile(
+    osp.join(
+        osp.dirname(osp.dirname(osp.abspath(__file__))),
+        'configs/_base_/datasets/pascal_context_mt.py')).tasks.to_dict()
 TASKS = tuple(TASK_CFGS)
 
 
 def task_cfgs(tasks: Sequence[str] = TASKS) -> dict:
     """The config ``tasks`` dict of some of the PASCAL tasks."""
     return {t: copy.deepcopy(TASK_CFGS[t]) for t in tasks}
+
+
 MINI_ARCH = dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4, 8])
 
 

@@ -95,11 +95,15 @@ def test_check_data_roots_ok(toy_root):
             train_dataloader=_loader(
                 data_root=toy_root,
                 split='train',
-                tasks=('sal', ),
+                tasks=dict(sal=dict(type='BinaryTask')),
                 pipeline=[]),
             val_dataloader=_loader(data_root=toy_root, split='val'),
             test_dataloader=None))
     check_data_roots(cfg)
+    # a task the data set cannot load fails here too, before any build
+    cfg.train_dataloader.dataset.tasks = dict(depth=dict(type='DepthTask'))
+    with pytest.raises(ValueError, match="cannot load task 'depth'"):
+        check_data_roots(cfg)
 
 
 def test_check_data_roots_missing(tmp_path, toy_root):

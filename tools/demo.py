@@ -19,7 +19,8 @@ import mmpoly  # noqa: F401
 from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
 from mmpoly.tasks import build_tasks
 from mmpoly.utils import count_parameters, load_config
-from mmpoly.utils.tool_args import build_runner
+from mmpoly.utils.cli import run_tool
+from mmpoly.utils.tool_args import add_debug_arg, build_runner
 
 DEFAULT_CONFIGS = ('configs/toy/polyhistor_swin-mini_toy-pascal.py',
                    'configs/toy/mtft_swin-mini_toy-pascal.py')
@@ -31,6 +32,7 @@ def parse_args():
     parser.add_argument('--work-dir', default='work_dirs/demo')
     parser.add_argument('--data-root', default='data/toy_pascal_mt')
     parser.add_argument('--iters', type=int, help='override max_iters')
+    add_debug_arg(parser)
     return parser.parse_args()
 
 
@@ -125,4 +127,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -13,12 +13,12 @@ import argparse
 import json
 import os
 import os.path as osp
-import sys
 
 from mmengine.dist import is_main_process
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.utils import check_data_roots, finish_distributed
+from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import (add_runner_args, build_runner,
                                     load_runner_config)
 
@@ -52,14 +52,11 @@ def main():
     args = parse_args()
     cfg = load_runner_config(args)
     if not osp.isfile(args.checkpoint):
-        sys.exit(f'error: checkpoint {args.checkpoint} not found')
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
     cfg.load_from = args.checkpoint
     if args.out:
         set_output_dir(cfg.test_evaluator, args.out)
-    try:
-        check_data_roots(cfg, ('test', ))
-    except FileNotFoundError as e:
-        sys.exit(f'error: {e}')
+    check_data_roots(cfg, ('test', ))
 
     runner = build_runner(cfg)
     metrics = runner.test()
@@ -82,4 +79,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -6,11 +6,10 @@ Example:
     bash tools/dist_train.sh configs/polyhistor_swin-b.py 4
 """
 import argparse
-import sys
-
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.utils import check_data_roots, finish_distributed
+from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import (add_runner_args, build_runner,
                                     load_runner_config)
 
@@ -42,10 +41,7 @@ def main():
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
 
-    try:  # before building anything expensive
-        check_data_roots(cfg, ('train', 'val'))
-    except FileNotFoundError as e:
-        sys.exit(f'error: {e}')
+    check_data_roots(cfg, ('train', 'val'))  # before anything expensive
 
     runner = build_runner(cfg)
     runner.train()
@@ -53,4 +49,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -111,19 +111,21 @@ class BaseMultiTaskDataset(BaseDataset):
         """The split file of ``split``, relative to the data root."""
         return f'{split}.txt'
 
-    def gt_sources(self) -> Dict[str, GTSource]:
+    @classmethod
+    def gt_sources(cls) -> Dict[str, GTSource]:
         """The tasks this data set stores, by task name."""
         return {}
 
-    def _source_of(self, task: BaseTask) -> GTSource:
+    @classmethod
+    def _source_of(cls, task: BaseTask) -> GTSource:
         if task.ann_dir is not None:
             return GTSource((osp.join(task.ann_dir,
                                       '{id}' + task.ann_suffix), ))
-        known = self.gt_sources()
-        cls = type(self).__name__
+        known = cls.gt_sources()
+        name = cls.__name__
         if task.name not in known:
             raise ValueError(
-                f'{cls} cannot load task {task.name!r} '
+                f'{name} cannot load task {task.name!r} '
                 f'({type(task).__name__}): it provides {sorted(known)}. To '
                 f'read a task from files of your own, give it ann_dir: '
                 f'tasks.{task.name}.ann_dir=<folder under data_root> '
@@ -131,7 +133,7 @@ class BaseMultiTaskDataset(BaseDataset):
         source = known[task.name]
         if not isinstance(task, source.task_type):
             raise ValueError(
-                f'{cls} stores {task.name!r} as a '
+                f'{name} stores {task.name!r} as a '
                 f'{source.task_type.__name__} ({source.patterns[0]}), but '
                 f'tasks.{task.name} is a {type(task).__name__}')
         return source
@@ -141,14 +143,20 @@ class BaseMultiTaskDataset(BaseDataset):
                         data_root: str,
                         split: str = 'train',
                         ann_file: Optional[str] = None,
+                        tasks: Optional[Union[TaskSet, Mapping]] = None,
                         **unused) -> None:
-        """Fail early, with the expected layout, if the data is not there.
+        """Fail early, with the expected layout, if the data is not there
+        or the data set cannot load one of the tasks.
 
         Cheap: looks only at the root and the split file.
 
         Raises:
             FileNotFoundError: naming the missing path.
+            ValueError: naming a task the data set cannot load.
         """
+        if tasks is not None:
+            for task in build_tasks(tasks).values():
+                cls._source_of(task)
         if ann_file is None:
             ann_file = cls.default_ann_file(split)
         split_path = ann_file if osp.isabs(ann_file) else osp.join(
@@ -158,9 +166,10 @@ class BaseMultiTaskDataset(BaseDataset):
     @classmethod
     def _check_paths(cls, data_root: str, split_path: str) -> None:
         if not osp.isdir(data_root):
+            hint = cls._generate_hint(data_root)
             raise FileNotFoundError(
                 f'{cls.__name__}: data root {data_root!r} does not exist. '
-                f'Expected layout:\n{cls.LAYOUT}{cls._generate_hint(data_root)}')
+                f'Expected layout:\n{cls.LAYOUT}{hint}')
         if not osp.isfile(split_path):
             raise FileNotFoundError(
                 f'{cls.__name__}: split file {split_path!r} does not exist. '

@@ -65,14 +65,15 @@ class PascalContextMTDataset(BaseMultiTaskDataset):
     def default_ann_file(cls, split: str) -> str:
         return osp.join('ImageSets', 'Context', f'{split}.txt')
 
-    def gt_sources(self) -> Dict[str, GTSource]:
+    @classmethod
+    def gt_sources(cls) -> Dict[str, GTSource]:
         label_map = 'pascal-context/trainval/{id}.mat'
         return dict(
-            semseg=GTSource(('semseg/VOC12/{id}.png',
-                             'semseg/pascal-context/{id}.png'),
-                            SegmentationTask),
-            human_parts=GTSource(('human_parts/{id}.mat', ),
-                                 SegmentationTask, decode_human_parts),
+            semseg=GTSource(
+                ('semseg/VOC12/{id}.png', 'semseg/pascal-context/{id}.png'),
+                SegmentationTask),
+            human_parts=GTSource(('human_parts/{id}.mat', ), SegmentationTask,
+                                 decode_human_parts),
             sal=GTSource(('sal_distill/{id}.png', ), BinaryTask),
             normals=GTSource(('normals_distill/{id}.png', ), NormalsTask,
                              decode_masked_normals, label_map),

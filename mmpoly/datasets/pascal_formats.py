@@ -15,7 +15,8 @@ import numpy as np
 
 from ..evaluation.functional.thinning import thin
 from ..tasks import BaseTask, NormalsTask, SegmentationTask
-from ..tasks.label_io import DataFormatError, check_size, mat_variable, read_mat
+from ..tasks.label_io import (DataFormatError, check_size, mat_variable,
+                              read_mat)
 from .multitask_dataset import GTFile
 from .pascal_meta import (human_part_mapping, normals_valid_classes,
                           person_class_index)

@@ -1,5 +1,4 @@
-from .checkpoint_loading import (checkpoint_safe_globals,
-                                 load_local_checkpoint)
+from .checkpoint_loading import checkpoint_safe_globals, load_local_checkpoint
 from .config_tasks import apply_config_tasks
 from .multitask_ddp import MultiTaskDDP
 from .runner import MultiTaskRunner

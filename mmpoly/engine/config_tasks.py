@@ -58,9 +58,8 @@ def _targets(cfg: Config) -> Iterator[tuple]:
                 yield f'{phase}_dataloader.dataset', ds
     for phase in ('val', 'test'):
         evaluator = cfg.get(f'{phase}_evaluator')
-        metrics = evaluator if isinstance(evaluator, (list, tuple)) else [
-            evaluator
-        ]
+        metrics = evaluator if isinstance(evaluator,
+                                          (list, tuple)) else [evaluator]
         if isinstance(evaluator, dict) and 'metrics' in evaluator:
             metrics = evaluator['metrics']
             metrics = metrics if isinstance(metrics, list) else [metrics]
@@ -105,16 +104,24 @@ def apply_config_tasks(cfg: Config) -> Config:
                 f'{where}.tasks differ from the config\'s tasks: declare '
                 'the tasks once, in the top-level `tasks`')
         target['tasks'] = copy.deepcopy(plain)
-    _check_save_best(cfg, task_set.missing_delta_m_references())
+        if target.get('delta_m') and task_set.missing_delta_m_references():
+            raise ValueError(_delta_m_needs(f'{where}.delta_m=True', task_set))
+    _check_save_best(cfg, task_set)
     return cfg
 
 
-def _check_save_best(cfg: Config, missing: list) -> None:
+def _delta_m_needs(what: str, task_set) -> str:
+    missing = task_set.missing_delta_m_references()
+    return (f'{what} asks for Δm, but ' +
+            ', '.join(f'tasks.{t}.delta_m_reference' for t in missing) +
+            ' is not set (set it, or do not ask for Δm)')
+
+
+def _check_save_best(cfg: Config, task_set) -> None:
     hook: Optional[dict] = (cfg.get('default_hooks') or {}).get('checkpoint')
     save_best = (hook or {}).get('save_best')
     keys = save_best if isinstance(save_best, (list, tuple)) else [save_best]
-    if 'delta_m' in keys and missing:
+    if 'delta_m' in keys and task_set.missing_delta_m_references():
         raise ValueError(
-            "default_hooks.checkpoint.save_best='delta_m' needs Δm, but " +
-            ', '.join(f'tasks.{t}.delta_m_reference' for t in missing) +
-            ' is not set (set it, or select checkpoints by another metric)')
+            _delta_m_needs("default_hooks.checkpoint.save_best='delta_m'",
+                           task_set))

@@ -127,9 +127,8 @@ class MultiTaskDataPreprocessor(SegDataPreProcessor):
                     'images of a test batch differ in size '
                     f'{[tuple(x.shape[-2:]) for x in inputs]}; set '
                     'data_preprocessor.test_cfg=dict(size_divisor=...)')
-            inputs, pad_infos = stack_multitask_batch(inputs, None, None,
-                                                      size, divisor,
-                                                      self.pad_val)
+            inputs, pad_infos = stack_multitask_batch(inputs, None, None, size,
+                                                      divisor, self.pad_val)
         if data_samples is not None:
             for sample, info in zip(data_samples, pad_infos):
                 sample.set_metainfo(info)

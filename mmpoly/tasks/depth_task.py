@@ -126,8 +126,8 @@ class DepthTask(BaseTask):
                         0.0).astype(np.float32)
 
     def gt_to_tensor(self, gt: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.ascontiguousarray(gt[None],
-                                                     dtype=np.float32))
+        return torch.from_numpy(
+            np.ascontiguousarray(gt[None], dtype=np.float32))
 
     def fake_gt(self, height: int, width: int,
                 generator: torch.Generator) -> torch.Tensor:

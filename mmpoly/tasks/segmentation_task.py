@@ -54,8 +54,9 @@ class SegmentationTask(LabelMapTask):
                  per_class: bool = True,
                  **kwargs) -> None:
         super().__init__(name, ignore_index=ignore_index, **kwargs)
-        if isinstance(num_classes, bool) or not isinstance(
-                num_classes, int) or num_classes < 1:
+        if isinstance(
+                num_classes,
+                bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'tasks.{name}.num_classes must be a positive '
                              f'integer, got {num_classes!r}')
         if 0 <= ignore_index < num_classes:

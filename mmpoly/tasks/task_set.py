@@ -1,5 +1,6 @@
 """The tasks of a model and data set, built from a config's ``tasks``."""
 import difflib
+import re
 from collections import OrderedDict
 from typing import Iterator, List, Mapping, Tuple, Union
 
@@ -92,7 +93,12 @@ def build_task(name: str, cfg: Union[dict, BaseTask]) -> BaseTask:
     try:
         task = TASKS.build(cfg)
     except TypeError as e:
-        raise ValueError(f'tasks.{name}: {e}') from e
+        msg = str(e).split(': ')[-1]  # without the registry's prefixes
+        bad = re.search(r"unexpected keyword argument '(\w+)'", msg)
+        if bad:
+            msg = (f'{task_type} has no argument {bad.group(1)!r} (another '
+                   'task type\'s?)')
+        raise ValueError(f'tasks.{name}: {msg}') from e
     if not isinstance(task, BaseTask):
         raise TypeError(f'tasks.{name}: type {task_type!r} builds a '
                         f'{type(task).__name__}, not a BaseTask')

@@ -10,7 +10,8 @@ from .dist_backend import adapt_dist_backend
 
 
 def add_runner_args(parser: argparse.ArgumentParser) -> None:
-    """``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``."""
+    """``--work-dir``, ``--cfg-options``, ``--launcher``, ``--local-rank``,
+    ``--debug``."""
     parser.add_argument('--work-dir', help='where logs and checkpoints go')
     parser.add_argument(
         '--cfg-options',
@@ -22,6 +23,16 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_debug_arg(parser)
+
+
+def add_debug_arg(parser: argparse.ArgumentParser) -> None:
+    """``--debug``: show the full traceback of an error (see
+    :func:`mmpoly.utils.cli.run_tool`)."""
+    parser.add_argument(
+        '--debug',
+        action='store_true',
+        help='on an error, show the full traceback instead of one line')
 
 
 def load_runner_config(args: argparse.Namespace) -> Config:

@@ -6,13 +6,12 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from mmpoly_test_utils import TASKS as ALL
+from mmpoly_test_utils import task_cfgs
 
 from mmpoly.datasets import PascalContextMTDataset
 from mmpoly.structures import MultiTaskDataSample
 from mmpoly.tasks import DataFormatError
-
-from mmpoly_test_utils import TASKS as ALL
-from mmpoly_test_utils import task_cfgs
 
 EDGE = dict(type='EdgeTask')
 
@@ -21,6 +20,8 @@ def dataset(root, tasks=ALL, **kw):
     """The data set with some of the PASCAL tasks (config dicts)."""
     cfgs = tasks if isinstance(tasks, dict) else task_cfgs(tasks)
     return PascalContextMTDataset(root, tasks=cfgs, **kw)
+
+
 PIPELINE = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadMultiTaskAnnotations'),
@@ -60,8 +61,10 @@ def test_data_list_paths(toy_root):
                                              img_id + '.png')
         assert files['normals'].path == osp.join(toy_root, 'normals_distill',
                                                  img_id + '.png')
-        assert files['normals'].aux_path == osp.join(
-            toy_root, 'pascal-context', 'trainval', img_id + '.mat')
+        assert files['normals'].aux_path == osp.join(toy_root,
+                                                     'pascal-context',
+                                                     'trainval',
+                                                     img_id + '.mat')
         assert files['sal'].decoder is None  # the task reads it
         assert files['human_parts'].decoder is not None  # PASCAL-Part
         assert tuple(info['tasks']) == ALL
@@ -224,8 +227,7 @@ def test_task_from_an_extra_folder(toy_copy):
     with pytest.raises(DataFormatError) as e:
         ds[1]
     assert 'coarse' in str(e.value) and '[2]' in str(e.value)
-    os.remove(osp.join(toy_copy, 'coarse', _ids(toy_copy, 'val')[0] +
-                       '.png'))
+    os.remove(osp.join(toy_copy, 'coarse', _ids(toy_copy, 'val')[0] + '.png'))
     with pytest.raises(FileNotFoundError, match='coarse'):
         dataset(toy_copy, tasks, split='val')
 
@@ -242,7 +244,8 @@ def test_ann_file_absolute(toy_copy, tmp_path):
 def test_check_data_root(toy_root, tmp_path):
     PascalContextMTDataset.check_data_root(toy_root, split='train')
     PascalContextMTDataset.check_data_root(
-        toy_root, split='val', tasks=ALL, pipeline=[])  # extra keys ignored
+        toy_root, split='val', tasks=task_cfgs(),
+        pipeline=[])  # extra keys ignored
     missing = str(tmp_path / 'no_root')
     with pytest.raises(FileNotFoundError) as e:
         PascalContextMTDataset.check_data_root(missing)

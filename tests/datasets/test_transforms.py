@@ -8,8 +8,8 @@ from mmseg.registry import TRANSFORMS
 from mmpoly.datasets.transforms import (MultiTaskPad, MultiTaskRandomFlip,
                                         MultiTaskResize, PackMultiTaskInputs)
 from mmpoly.structures import MultiTaskDataSample
-from mmpoly.tasks import (BinaryTask, DepthTask, NormalsTask,
-                          SegmentationTask, TaskSet)
+from mmpoly.tasks import (BinaryTask, DepthTask, NormalsTask, SegmentationTask,
+                          TaskSet)
 from mmpoly.tasks.normals_task import resize_normals
 
 TASKS = TaskSet([
@@ -416,7 +416,7 @@ def test_depth_flip_and_pad():
                                   depth_results()['gt_depth'][:, ::-1])
     r = MultiTaskPad(size=(20, 14))(depth_results())
     assert r['gt_depth'].shape == (14, 20)
-    assert (r['gt_depth'][12:] == 0).all() and (r['gt_depth'][:, 16:] == 0
-                                                ).all()
+    assert (r['gt_depth'][12:] == 0).all() and (r['gt_depth'][:, 16:]
+                                                == 0).all()
     out = PackMultiTaskInputs()(r)['data_samples'].get_gt('depth').data
     assert out.shape == (1, 14, 20) and out.dtype == torch.float32

@@ -51,7 +51,8 @@ def main():
         torch.optim.SGD([p for p in model.parameters() if p.requires_grad],
                         lr=LR))
     ddp.train()
-    log_vars = ddp.train_step(fake_data(model.task_set, 2, 64, seed=rank), optim)
+    log_vars = ddp.train_step(
+        fake_data(model.task_set, 2, 64, seed=rank), optim)
     assert 'normals.loss_normals_l1' in log_vars
     mine = flat_trainable(model)
     gathered = [torch.zeros_like(mine) for _ in range(world)]

@@ -73,7 +73,6 @@ def test_train_checkpoint_resume_test(tmp_path, data_root, config):
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
     assert osp.isfile(osp.join(work, 'iter_4.pth'))
     if config == TOY_POLY:  # adapter-only checkpoints
-        import torch
         from mmengine.runner.checkpoint import CheckpointLoader
         ckpt = CheckpointLoader.load_checkpoint(
             osp.join(work, 'iter_4.pth'), 'cpu')
@@ -81,7 +80,6 @@ def test_train_checkpoint_resume_test(tmp_path, data_root, config):
         assert 'backbone.frozen_fingerprint' in keys
         assert not any(k.startswith('backbone.backbone.') for k in keys)
         assert any(k.startswith('backbone.tuner.') for k in keys)
-        del torch
 
     proc = run([PY, 'tools/train.py', config, '--work-dir', work, '--resume'] +
                options(
@@ -124,10 +122,9 @@ def test_train_checkpoint_resume_test(tmp_path, data_root, config):
         assert np.allclose(np.linalg.norm(n, axis=2), 1.0, atol=0.02)
 
 
-@pytest.mark.parametrize('config', [TOY_MTFT, TOY_POLY])
-def test_training_beats_untrained(tmp_path, data_root, config):
-    """The toy configs learn: after training, semseg / sal / normals are
-    clearly better than the untrained model on the same data."""
+def before_and_after_training(config, data_root, tmp_path, iters=80):
+    """Metrics of the untrained and the trained model of ``config``, on the
+    training images (the question is whether it learns)."""
     from mmengine.config import Config
 
     from mmpoly.engine import MultiTaskRunner as Runner
@@ -136,11 +133,10 @@ def test_training_beats_untrained(tmp_path, data_root, config):
         cfg[f'{phase}_dataloader'].dataset.data_root = data_root
         cfg[f'{phase}_dataloader'].num_workers = 0
         cfg[f'{phase}_dataloader'].persistent_workers = False
-    # evaluate on the training images: the question is whether it learns
     cfg.test_dataloader.dataset.split = 'train'
-    cfg.train_cfg.max_iters = 80
+    cfg.train_cfg.max_iters = iters
     cfg.train_cfg.val_interval = 1000
-    cfg.param_scheduler[-1].end = 80
+    cfg.param_scheduler[-1].end = iters
     cfg.work_dir = str(tmp_path)
     cfg.log_level = 'WARNING'
     name = osp.basename(config)
@@ -149,11 +145,35 @@ def test_training_beats_untrained(tmp_path, data_root, config):
     cfg.visualizer.name = f'after_{name}'
     runner = Runner.from_cfg(cfg.copy())
     runner.train()
-    after = runner.test()
+    return cfg, before, runner.test()
+
+
+@pytest.mark.parametrize('config', [TOY_MTFT, TOY_POLY])
+def test_training_beats_untrained(tmp_path, data_root, config):
+    """The toy configs learn: after training, semseg / sal / normals are
+    clearly better than the untrained model on the same data."""
+    _, before, after = before_and_after_training(config, data_root, tmp_path)
     assert after['semseg/mIoU'] > before['semseg/mIoU'] + 5
     assert after['sal/mIoU'] > before['sal/mIoU'] + 5
     assert after['normals/mean'] < before['normals/mean'] - 3
     assert after['delta_m'] > before['delta_m'] + 10
+
+
+def test_five_tasks_beat_untrained_on_every_task(tmp_path, data_root):
+    """The toy five-task config (the four tasks + edge) learns every task:
+    each primary metric moves the right way, by a clear margin."""
+    from mmpoly.tasks import build_tasks
+    cfg, before, after = before_and_after_training(
+        'configs/toy/mtft_5tasks_swin-mini_toy-pascal.py', data_root, tmp_path)
+    tasks = build_tasks(cfg.tasks)
+    assert tasks.names == ('semseg', 'human_parts', 'sal', 'normals', 'edge')
+    for name, task in tasks.items():
+        key = f'{name}/{task.primary_metric}'
+        gain = after[key] - before[key]
+        if not task.higher_is_better:
+            gain = -gain
+        assert gain > 3, (key, before[key], after[key])
+    assert 'delta_m' not in after  # no edge reference: Δm is not computed
 
 
 def test_two_process_gloo_train_and_test(tmp_path, data_root):
@@ -189,6 +209,41 @@ def test_two_process_gloo_train_and_test(tmp_path, data_root):
     assert m1.keys() == m2.keys()
     for key in m1:
         assert m1[key] == pytest.approx(m2[key], rel=1e-9, abs=1e-9), key
+
+
+@pytest.mark.parametrize('option,words', [
+    (['tasks.semseg.type=SegmentationTsk'
+      ], ['tasks.semseg', "'SegmentationTsk'", 'SegmentationTask']),
+    (['tasks.depth.type=DepthTask'
+      ], ["cannot load task 'depth'", 'tasks.depth.ann_dir']),
+    (['model.decode_heads.semseg.num_classes=20'
+      ], ["task 'semseg'", 'num_classes=20', '21']),
+    (['tasks.semseg.delta_m_reference=None', 'val_evaluator.delta_m=True'
+      ], ['val_evaluator.delta_m=True', 'tasks.semseg.delta_m_reference']),
+    (['tasks.semseg.type=DepthTask'
+      ], ['tasks.semseg', "DepthTask has no argument 'num_classes'"]),
+])
+def test_bad_task_configs_end_in_one_line(tmp_path, data_root, option, words):
+    proc = run(
+        [PY, 'tools/train.py', TOY_MTFT, '--work-dir',
+         str(tmp_path / 'w')] + options(data_root) + option,
+        check=False)
+    assert proc.returncode == 1
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith('error: ') and 'Traceback' not in proc.stderr
+    for w in words:
+        assert w in last, (w, last)
+
+
+def test_debug_shows_the_traceback(tmp_path, data_root):
+    proc = run(
+        [
+            PY, 'tools/train.py', TOY_MTFT, '--debug', '--work-dir',
+            str(tmp_path / 'w')
+        ] + options(data_root) + ['tasks.semseg.type=SegmentationTsk'],
+        check=False)
+    assert proc.returncode != 0 and 'Traceback' in proc.stderr
+    assert "unknown task type 'SegmentationTsk'" in proc.stderr
 
 
 def test_missing_data_root_fails_early(tmp_path):

@@ -111,8 +111,9 @@ def test_interpolated_best_f():
     t, r, p, f = best_interpolated_f(
         np.array([0.25, 0.75]), np.array([1.0, 0.0]), np.array([0.0, 1.0]))
     assert f == pytest.approx(0.5, abs=1e-3)
-    assert r == pytest.approx(0.5, abs=0.01) and t == pytest.approx(
-        0.5, abs=0.01)
+    assert r == pytest.approx(
+        0.5, abs=0.01) and t == pytest.approx(
+            0.5, abs=0.01)
 
 
 def test_maximum_matching_beats_greedy():

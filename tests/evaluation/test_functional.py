@@ -11,8 +11,7 @@ from mmpoly.evaluation.functional import (delta_m, depth_metrics, depth_stats,
                                           saliency_stats, segmentation_metrics,
                                           segmentation_stats)
 from mmpoly.evaluation.functional.normals import HIST_BIN_DEG, HIST_BINS
-from mmpoly.evaluation.functional.saliency import (F_THRESHOLDS,
-                                                   IOU_THRESHOLDS)
+from mmpoly.evaluation.functional.saliency import F_THRESHOLDS, IOU_THRESHOLDS
 
 
 def _sum(rows):
@@ -253,21 +252,19 @@ def test_normals_median_matches_numpy_on_many_pixels():
 def _tasks(**refs):
     from mmpoly.tasks import (BinaryTask, DepthTask, EdgeTask, NormalsTask,
                               SegmentationTask)
-    kinds = dict(semseg=lambda n, r: SegmentationTask(n, 21,
-                                                      delta_m_reference=r),
-                 human_parts=lambda n, r: SegmentationTask(
-                     n, 7, delta_m_reference=r),
-                 sal=lambda n, r: BinaryTask(n, delta_m_reference=r),
-                 normals=lambda n, r: NormalsTask(n, delta_m_reference=r),
-                 depth=lambda n, r: DepthTask(n, delta_m_reference=r),
-                 edge=lambda n, r: EdgeTask(n, delta_m_reference=r))
+    kinds = dict(
+        semseg=lambda n, r: SegmentationTask(n, 21, delta_m_reference=r),
+        human_parts=lambda n, r: SegmentationTask(n, 7, delta_m_reference=r),
+        sal=lambda n, r: BinaryTask(n, delta_m_reference=r),
+        normals=lambda n, r: NormalsTask(n, delta_m_reference=r),
+        depth=lambda n, r: DepthTask(n, delta_m_reference=r),
+        edge=lambda n, r: EdgeTask(n, delta_m_reference=r))
     return {n: kinds[n](n, r) for n, r in refs.items()}
 
 
 def test_delta_m_formula_and_signs():
     metrics = dict(semseg=70.0, human_parts=60.0, sal=62.35, normals=17.0)
-    tasks = _tasks(
-        semseg=67.21, human_parts=61.93, sal=62.35, normals=17.97)
+    tasks = _tasks(semseg=67.21, human_parts=61.93, sal=62.35, normals=17.97)
     expected = ((70.0 - 67.21) / 67.21 * 100 +
                 (60.0 - 61.93) / 61.93 * 100 + 0.0 -
                 (17.0 - 17.97) / 17.97 * 100) / 4

@@ -8,9 +8,8 @@ import pytest
 import torch
 from mmengine.evaluator import Evaluator
 from mmengine.structures import PixelData
-from mmseg.registry import METRICS
-
 from mmpoly_test_utils import TASK_CFGS, task_cfgs
+from mmseg.registry import METRICS
 
 from mmpoly.datasets.pascal_meta import human_part_classes, voc_classes
 from mmpoly.evaluation.metrics import MultiTaskMetric
@@ -135,8 +134,8 @@ def test_no_references_no_delta_m_and_class_index_names():
     assert m['semseg/IoU.0'] == pytest.approx(60.0)  # no dataset_meta
     assert not any(k.startswith('sal/') for k in m)
     # Δm off even with references
-    assert 'delta_m' not in _run(metric(['semseg'], delta_m=False),
-                                 _dict_samples())
+    assert 'delta_m' not in _run(
+        metric(['semseg'], delta_m=False), _dict_samples())
     # class names given by the task win over the data set's
     tasks = task_cfgs(['human_parts'])
     tasks['human_parts']['class_names'] = list('abcdefg')

@@ -179,8 +179,8 @@ def test_depth_and_edge_heads():
     g = torch.Generator().manual_seed(0)
     s = MultiTaskDataSample()
     s.gt_depth = PixelData(data=torch.rand(1, 16, 16, generator=g) * 5)
-    s.gt_edge = PixelData(data=(torch.rand(1, 16, 16, generator=g) > 0.9
-                                ).long())
+    s.gt_edge = PixelData(
+        data=(torch.rand(1, 16, 16, generator=g) > 0.9).long())
     for task, key in ((DepthTask('depth'), 'loss_depth_l1'),
                       (EdgeTask('edge'), 'loss_edge_bce')):
         head = AllMLPHead(task, in_channels=SWIN_T, channels=16)

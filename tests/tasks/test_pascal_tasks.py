@@ -33,8 +33,7 @@ def test_declared_tasks(name, cls, out, weight, higher, primary, ref):
 
 def test_order_pad_values_and_edge():
     assert TASKS.names == ('semseg', 'human_parts', 'sal', 'normals')
-    assert [TASKS[t].pad_value
-            for t in TASKS] == [255, 255, 255, 0.0]
+    assert [TASKS[t].pad_value for t in TASKS] == [255, 255, 255, 0.0]
     edge = build_task('edge', CFG.edge_task)
     assert isinstance(edge, EdgeTask) and edge.max_dist == 0.0075
     assert edge.loss_weight == 50.0 and edge.delta_m_reference is None

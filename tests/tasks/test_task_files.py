@@ -191,13 +191,15 @@ def test_edge_png(tmp_path):
 
 
 # --------------------------------------------------------- shared errors
-@pytest.mark.parametrize('task', [
-    SEG,
-    BinaryTask('sal'),
-    NormalsTask('normals'),
-    DepthTask('depth'),
-    EdgeTask('edge'),
-], ids=lambda t: type(t).__name__)
+@pytest.mark.parametrize(
+    'task', [
+        SEG,
+        BinaryTask('sal'),
+        NormalsTask('normals'),
+        DepthTask('depth'),
+        EdgeTask('edge'),
+    ],
+    ids=lambda t: type(t).__name__)
 def test_garbage_and_missing_files(tmp_path, task):
     path = tmp_path / 'garbage.png'
     path.write_bytes(b'\x00\x01garbage bytes, not an image' * 10)

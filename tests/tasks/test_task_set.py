@@ -55,7 +55,9 @@ def test_every_registered_task_builds():
      'tasks.x.delta_m_reference is 0'),
     (dict(x=dict(type='DepthTask', name='y')), 'tasks.x has name=.y.'),
     (dict(x='DepthTask'), 'tasks.x must be a task config dict'),
-    ({'not-an-id': dict(type='DepthTask')}, 'must be an identifier'),
+    ({
+        'not-an-id': dict(type='DepthTask')
+    }, 'must be an identifier'),
     (dict(), 'at least one task'),
     (('semseg', 'normals'), 'tasks must map task names to task configs'),
     (dict(x=dict(type='SegmentationTask', num_classes=3, class_names=['a'])),

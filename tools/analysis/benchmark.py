@@ -20,6 +20,9 @@ import os
 import subprocess
 import sys
 
+from mmpoly.utils.cli import run_tool
+from mmpoly.utils.tool_args import add_debug_arg
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,6 +39,7 @@ def parse_args():
     parser.add_argument(
         '--json', action='store_true', help='print the rows as JSON')
     parser.add_argument('--worker', help=argparse.SUPPRESS)
+    add_debug_arg(parser)
     return parser.parse_args()
 
 
@@ -66,9 +70,9 @@ def spawn(config: str, variant: str, args) -> dict:
 
 
 def is_peft(config: str) -> bool:
-    import mmpoly  # noqa: F401
     from mmengine.config import Config
 
+    import mmpoly  # noqa: F401
     from mmpoly.utils import find_config
     cfg = Config.fromfile(find_config(config))
     return cfg.model.backbone.get('type') == 'PEFTBackbone'
@@ -127,4 +131,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

@@ -22,7 +22,9 @@ import mmpoly  # noqa: F401
 from mmpoly.evaluation import delta_m
 from mmpoly.tasks import build_tasks
 from mmpoly.utils import build_model_offline, count_parameters
+from mmpoly.utils.cli import run_tool
 from mmpoly.utils.config_lookup import repo_configs_dir
+from mmpoly.utils.tool_args import add_debug_arg
 
 # method key -> (name, paper's printed trainable count, reported metrics
 # semseg / parts / sal / normals / Δm, from ../shared/METHODS.md)
@@ -80,6 +82,7 @@ def parse_args():
         action='store_true',
         help='also print the figures reported in the '
         'literature')
+    add_debug_arg(parser)
     return parser.parse_args()
 
 
@@ -160,4 +163,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

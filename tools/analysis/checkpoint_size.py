@@ -19,11 +19,14 @@ from mmengine.optim import OptimWrapper
 
 import mmpoly  # noqa: F401
 from mmpoly.utils.benchmark import build_variant, fake_data
+from mmpoly.utils.cli import run_tool
+from mmpoly.utils.tool_args import add_debug_arg
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config with a PEFTBackbone')
+    add_debug_arg(parser)
     return parser.parse_args()
 
 
@@ -67,4 +70,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

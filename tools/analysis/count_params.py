@@ -12,6 +12,8 @@ import json
 
 import mmpoly  # noqa: F401
 from mmpoly.utils import build_model_offline, count_parameters
+from mmpoly.utils.cli import run_tool
+from mmpoly.utils.tool_args import add_debug_arg
 
 
 def parse_args():
@@ -21,6 +23,7 @@ def parse_args():
         '--json',
         action='store_true',
         help='print a JSON list of {"config", "trainable", "total"}')
+    add_debug_arg(parser)
     return parser.parse_args()
 
 
@@ -44,4 +47,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

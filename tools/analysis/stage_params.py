@@ -14,11 +14,14 @@ import os.path as osp
 
 import mmpoly  # noqa: F401
 from mmpoly.utils import build_model_offline, count_parameters
+from mmpoly.utils.cli import run_tool
+from mmpoly.utils.tool_args import add_debug_arg
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='+', help='PEFTBackbone configs')
+    add_debug_arg(parser)
     return parser.parse_args()
 
 
@@ -54,4 +57,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

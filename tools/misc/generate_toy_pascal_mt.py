@@ -7,6 +7,8 @@ Example:
 import argparse
 
 from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
+from mmpoly.utils.cli import run_tool
+from mmpoly.utils.tool_args import add_debug_arg
 
 
 def parse_args():
@@ -23,6 +25,7 @@ def parse_args():
         '--overwrite',
         action='store_true',
         help='write into a non-empty directory')
+    add_debug_arg(parser)
     return parser.parse_args()
 
 
@@ -35,4 +38,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    run_tool(main)

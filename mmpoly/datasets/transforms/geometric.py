@@ -79,7 +79,8 @@ class MultiTaskPad(Pad):
         shape = results['pad_shape'][:2]
         values = {
             key: task.pad_value
-            for task, key in _task_fields(results, type(self).__name__)
+            for task, key in _task_fields(results,
+                                          type(self).__name__)
         }
         for key in results.get('seg_fields', []):
             seg = results.get(key)

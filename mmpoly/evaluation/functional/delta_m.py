@@ -19,8 +19,8 @@ def delta_m(task_metrics: Mapping[str, float], tasks: Mapping) -> float:
     missing = [t for t in task_metrics if tasks[t].delta_m_reference is None]
     if missing:
         raise ValueError(
-            f'Δm needs a delta_m_reference for tasks {missing}: set '
-            + ', '.join(f'tasks.{t}.delta_m_reference' for t in missing))
+            f'Δm needs a delta_m_reference for tasks {missing}: set ' +
+            ', '.join(f'tasks.{t}.delta_m_reference' for t in missing))
     terms = []
     for name, value in task_metrics.items():
         task = tasks[name]

@@ -50,8 +50,8 @@ def depth_metrics(stats: Dict[str, np.ndarray]) -> Dict[str, float]:
     """
     n = float(stats['count'][0])
     if n == 0:
-        keys = ('rmse', 'abs_rel', 'log_rmse') + tuple(
-            f'delta{k}' for k in DELTA_POWERS)
+        keys = ('rmse', 'abs_rel', 'log_rmse') + tuple(f'delta{k}'
+                                                       for k in DELTA_POWERS)
         return {k: float('nan') for k in keys}
     out = dict(
         rmse=float(np.sqrt(stats['sq'][0] / n)),

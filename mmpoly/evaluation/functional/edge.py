@@ -250,8 +250,9 @@ def edge_metrics(stats: Dict[str, np.ndarray],
     p = _ratio(stats['cnt_p'], stats['sum_p'])
     t, best_r, best_p, best_f = best_interpolated_f(thresholds, r, p)
     cr, sr, cp, sp = stats['ois']
-    ois = _f_measure(_ratio(np.array([cr]), np.array([sr])),
-                     _ratio(np.array([cp]), np.array([sp])))[0]
+    ois = _f_measure(
+        _ratio(np.array([cr]), np.array([sr])),
+        _ratio(np.array([cp]), np.array([sp])))[0]
     return dict(
         odsF=100.0 * best_f,
         odsR=100.0 * best_r,

@@ -64,9 +64,9 @@ class MultiTaskMetric(BaseMetric):
         missing = self.tasks.missing_delta_m_references()
         if delta_m and missing:
             raise ValueError(
-                'Δm is asked for (val/test_evaluator delta_m=True) but '
-                + ', '.join(f'tasks.{t}.delta_m_reference' for t in missing)
-                + ' is not set')
+                'Δm is asked for (val/test_evaluator delta_m=True) but ' +
+                ', '.join(f'tasks.{t}.delta_m_reference'
+                          for t in missing) + ' is not set')
         self.delta_m = (not missing) if delta_m is None else bool(delta_m)
         self._missing_references = missing
         self.output_dir = output_dir

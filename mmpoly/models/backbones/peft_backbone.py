@@ -12,8 +12,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from ...tasks import check_task_names
 from ..tuners.base_tuner import BaseTuner
 from .feature_channels import feature_channels
-from .trainable_state_dict import TrainableOnlyStateDict
 from .task_conditioned import Features, TaskConditionedBackbone
+from .trainable_state_dict import TrainableOnlyStateDict
 
 _STOCHASTIC = (nn.Dropout, )
 

@@ -47,10 +47,9 @@ class TaskDecodeHead(BaseDecodeHead):
         out = task.out_channels
         for key in ('num_classes', 'out_channels'):
             if kwargs.get(key, out) != out:
-                raise ValueError(
-                    f'the head of task {task.name!r} has {key}='
-                    f'{kwargs[key]}, but {type(task).__name__} '
-                    f'{task.name!r} predicts {out} channel(s)')
+                raise ValueError(f'the head of task {task.name!r} has {key}='
+                                 f'{kwargs[key]}, but {type(task).__name__} '
+                                 f'{task.name!r} predicts {out} channel(s)')
         kwargs.update(num_classes=out, out_channels=out)
         kwargs.setdefault('ignore_index', task.ignore_index)
         if out == 1:  # MMSeg's binary threshold; the task activates itself

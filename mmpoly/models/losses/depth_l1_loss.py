@@ -38,8 +38,7 @@ class DepthL1Loss(nn.Module):
             raise ValueError(f'prediction {tuple(pred.shape)} and target '
                              f'{tuple(target.shape)} shapes differ')
         valid = (target > 0).to(pred.dtype)
-        loss = ((pred - target).abs() * valid).sum() / valid.sum().clamp(
-            min=1)
+        loss = ((pred - target).abs() * valid).sum() / valid.sum().clamp(min=1)
         return self.loss_weight * loss
 
     @property

@@ -8,18 +8,18 @@ from .hyper_adapter_tuner import HyperAdapterTuner
 from .hyperformer import Hyperformer, HyperformerPP
 from .hypernetwork_layers import (FullGenerator, LowRankGenerator,
                                   TaskProjector, init_hypernetwork)
+from .kronecker import kron_sum, kron_sum_vector
 from .lora import LoRABranch, LoRATuner
 from .mtlora import MTLoRA
-from .kronecker import kron_sum, kron_sum_vector
 from .per_task_pass import PerTaskPass
 from .per_task_tensors import BitFit, PerTaskTensors, RelativeBiasTuning
 from .polyhistor import Polyhistor, StageHyperNetwork
 from .polyhistor_lite import PolyhistorLite, StageScalingKernels
-from .vpt import VPT, VPTDeep, VPTShallow
 from .prompted_attention import ForwardOverride, prompted_window_attention
 from .swin_sites import (ATTN, FFN, LINEARS, BlockInfo, SwinArch,
                          add_linear_branch, add_parallel_branch,
                          add_serial_branch, block_linears, describe_swin)
+from .vpt import VPT, VPTDeep, VPTShallow
 
 __all__ = [
     'SharedAdapter', 'LowRankAdapter', 'PHMAdapter', 'Compacter',

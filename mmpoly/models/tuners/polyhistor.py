@@ -8,8 +8,7 @@ from mmseg.registry import MODELS
 
 from .adapter_weights import AdapterWeights
 from .hyper_adapter_tuner import HyperAdapterTuner, SiteKey
-from .hypernetwork_layers import (FullGenerator, LowRankGenerator,
-                                  TaskProjector)
+from .hypernetwork_layers import FullGenerator, LowRankGenerator, TaskProjector
 from .swin_sites import SwinArch
 
 
