@@ -6,7 +6,7 @@ import torch
 from mmengine.registry import init_default_scope
 
 import mmpoly  # noqa: F401  (registers everything)
-from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
+from mmpoly.testing.toy_pascal import generate_toy_pascal_mt
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semseg', 'human_parts', 'sal', 'normals')

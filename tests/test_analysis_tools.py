@@ -108,3 +108,33 @@ def test_benchmark_table_reads_results(tmp_path):
     assert rows['Single-task full fine-tuning'][-1] == '+0.00'
     assert rows['Hyperformer'][0] == '73,770,288'
     assert rows['LoRA'][2:] == ['—'] * 5
+
+
+def test_benchmark_table_nyud(tmp_path):
+    results = tmp_path / 'results'
+    (results / 'polyhistor_swin-t_nyud').mkdir(parents=True)
+    (results / 'polyhistor_swin-t_nyud' / 'metrics.json').write_text(
+        json.dumps(
+            dict(
+                metrics={
+                    'semseg/mIoU': 40.0,
+                    'depth/rmse': 0.6,
+                    'normals/mean': 20.5,
+                    'edge/odsF': 70.25
+                })))
+    out = run([
+        'tools/analysis/benchmark_table.py', '--dataset', 'nyud', '--results',
+        str(results)
+    ])
+    assert '| method (SWIN-T, NYUD-v2) |' in out and 'depth RMSE' in out
+    rows = {
+        line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
+        for line in out.splitlines() if line.startswith('| ')
+    }
+    # the four heads have 45 instead of 32 outputs: 257 x 13 more
+    # parameters than on PASCAL-Context
+    assert rows['**Polyhistor**'] == [
+        '8,963,693', '—', '40.00', '0.60', '20.50', '70.25', '—'
+    ]
+    assert rows['Single-task full fine-tuning'][0] == '112,623,637'
+    assert len(rows) == 20  # header + 19 methods

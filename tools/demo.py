@@ -3,11 +3,13 @@
 By default: Polyhistor (on a frozen small Swin) next to multi-task full
 fine-tuning. For each config: evaluate the untrained model, train it,
 evaluate the trained model, and print each task's primary metric, Δm and the
-trainable parameters. The toy data set is generated first if it is missing.
+trainable parameters. A config's toy data set is generated first if it is
+missing.
 
 Example:
     python tools/demo.py                        # the default toy configs
     python tools/demo.py configs/toy/mtft_swin-mini_toy-pascal.py --iters 100
+    python tools/demo.py configs/toy/polyhistor_swin-mini_toy-nyud.py
 """
 import argparse
 import logging
@@ -16,7 +18,7 @@ import os.path as osp
 from mmengine.logging import MMLogger
 
 import mmpoly  # noqa: F401
-from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
+from mmpoly.testing import TOY_GENERATORS
 from mmpoly.tasks import build_tasks
 from mmpoly.utils import count_parameters, load_config
 from mmpoly.utils.cli import run_tool
@@ -30,18 +32,20 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('configs', nargs='*', default=list(DEFAULT_CONFIGS))
     parser.add_argument('--work-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/toy_pascal_mt')
+    parser.add_argument(
+        '--data-root',
+        help='toy data set root (default: each config\'s own data_root)')
     parser.add_argument('--iters', type=int, help='override max_iters')
     add_debug_arg(parser)
     return parser.parse_args()
 
 
-def load_cfg(config: str, work_dir: str, data_root: str, iters=None):
-    cfg = load_config(
-        config, {
-            f'{phase}_dataloader.dataset.data_root': data_root
-            for phase in ('train', 'val', 'test')
-        })
+def load_cfg(config: str, work_dir: str, data_root=None, iters=None):
+    options = {
+        f'{phase}_dataloader.dataset.data_root': data_root
+        for phase in ('train', 'val', 'test')
+    } if data_root else None
+    cfg = load_config(config, options)
     cfg.work_dir = work_dir
     if iters is not None:  # shrink the whole schedule proportionally
         scale = iters / cfg.train_cfg.max_iters
@@ -58,6 +62,10 @@ def run(config: str, args) -> dict:
     name = osp.splitext(osp.basename(config))[0]
     work_dir = osp.join(args.work_dir, name)
     cfg = load_cfg(config, work_dir, args.data_root, args.iters)
+    dataset = cfg.train_dataloader.dataset
+    if not osp.isdir(dataset.data_root):
+        print(f'[demo] generating toy data in {dataset.data_root}', flush=True)
+        TOY_GENERATORS[dataset.type](dataset.data_root)
     print(f'[demo] {name}: evaluating the untrained model ...', flush=True)
     cfg.visualizer.name = f'{name}_untrained'
     runner = build_runner(cfg.copy())
@@ -111,16 +119,14 @@ def print_table(rows) -> None:
         print(fmt.format(*line))
     print('\nmIoU, maxF and odsF in %, normals mean angular error in degrees, '
           'depth RMSE in metres (↑ higher / ↓ lower is better). Δm is '
-          'against the tasks\' delta_m_reference (PASCAL-Context Swin-T '
-          'single-task references); on toy data only the comparison between '
-          'rows is meaningful.')
+          'against the tasks\' delta_m_reference (the PASCAL toy configs '
+          'use the PASCAL-Context Swin-T single-task references; "-" where '
+          'a task has none); on toy data only the comparison between rows '
+          'is meaningful.')
 
 
 def main():
     args = parse_args()
-    if not osp.isdir(args.data_root):
-        print(f'[demo] generating toy data in {args.data_root}', flush=True)
-        generate_toy_pascal_mt(args.data_root)
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
     rows = [run(config, args) for config in args.configs]
     print_table(rows)

@@ -50,8 +50,9 @@ class BaseMultiTaskDataset(BaseDataset):
     """A split of images, each with ground truth for every declared task.
 
     A subclass describes its layout: :meth:`default_ann_file` (the split
-    file, one image id per line), :attr:`IMAGE_PATTERN` and
-    :meth:`gt_sources`, the tasks it knows by name. A task it does not know
+    file, one image id per line), :meth:`image_pattern` and
+    :meth:`gt_sources`, the tasks it knows by name (in its own layout:
+    :meth:`layout_sources`). A task it does not know
     is read from ``<data_root>/<task.ann_dir>/<id><task.ann_suffix>`` by
     the task itself, when the task gives ``ann_dir``; otherwise building the
     data set fails, naming the task.
@@ -91,8 +92,9 @@ class BaseMultiTaskDataset(BaseDataset):
                 'tools/test.py pass them on), or give dataset tasks=...')
         self.task_set = build_tasks(tasks)
         self.split = split
+        known = self.layout_sources()
         self.sources = {
-            name: self._source_of(task)
+            name: self._source_of(task, known)
             for name, task in self.task_set.items()
         }
         if ann_file is None:
@@ -113,15 +115,24 @@ class BaseMultiTaskDataset(BaseDataset):
 
     @classmethod
     def gt_sources(cls) -> Dict[str, GTSource]:
-        """The tasks this data set stores, by task name."""
+        """The tasks this data set stores, by task name (the same task names
+        and types in every layout the class reads)."""
         return {}
 
+    def layout_sources(self) -> Dict[str, GTSource]:
+        """:meth:`gt_sources` in this data set's own layout."""
+        return self.gt_sources()
+
+    def image_pattern(self) -> str:
+        """Path of an image relative to the data root, with ``{id}``."""
+        return self.IMAGE_PATTERN
+
     @classmethod
-    def _source_of(cls, task: BaseTask) -> GTSource:
+    def _source_of(cls, task: BaseTask, known: Dict[str,
+                                                    GTSource]) -> GTSource:
         if task.ann_dir is not None:
             return GTSource((osp.join(task.ann_dir,
                                       '{id}' + task.ann_suffix), ))
-        known = cls.gt_sources()
         name = cls.__name__
         if task.name not in known:
             raise ValueError(
@@ -156,7 +167,7 @@ class BaseMultiTaskDataset(BaseDataset):
         """
         if tasks is not None:
             for task in build_tasks(tasks).values():
-                cls._source_of(task)
+                cls._source_of(task, cls.gt_sources())
         if ann_file is None:
             ann_file = cls.default_ann_file(split)
         split_path = ann_file if osp.isabs(ann_file) else osp.join(
@@ -207,7 +218,7 @@ class BaseMultiTaskDataset(BaseDataset):
 
     def _resolve(self, img_id: str, missing: List[str]) -> dict:
         root = self.data_root
-        img_path = osp.join(root, self.IMAGE_PATTERN.format(id=img_id))
+        img_path = osp.join(root, self.image_pattern().format(id=img_id))
         if not osp.isfile(img_path):
             missing.append(img_path)
         gt_files = {}

@@ -8,16 +8,8 @@ import os.path as osp
 from functools import lru_cache
 from typing import Dict, FrozenSet, Tuple
 
-META_DIR = osp.join(osp.dirname(osp.abspath(__file__)), 'meta')
-
-
-def _read_lines(name: str):
-    path = osp.join(META_DIR, name)
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if line and not line.startswith('#'):
-                yield line
+from .meta import META_DIR
+from .meta import read_lines as _read_lines
 
 
 @lru_cache()

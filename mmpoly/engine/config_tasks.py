@@ -125,3 +125,10 @@ def _check_save_best(cfg: Config, task_set) -> None:
         raise ValueError(
             _delta_m_needs("default_hooks.checkpoint.save_best='delta_m'",
                            task_set))
+    for key in keys:
+        task = key.split('/', 1)[0] if isinstance(key, str) else None
+        if task and '/' in key and task not in task_set:
+            raise ValueError(
+                f'default_hooks.checkpoint.save_best={key!r} names task '
+                f'{task!r}, which is not one of the tasks '
+                f'{list(task_set.names)}')

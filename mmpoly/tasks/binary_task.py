@@ -60,11 +60,12 @@ class BinaryTask(LabelMapTask):
     def read_gt(self,
                 path: str,
                 backend_args: Optional[dict] = None) -> np.ndarray:
-        arr = self._read_array(path, backend_args)
-        if arr.ndim == 3 and arr.shape[2] in (3, 4):
-            _check_grey(arr, path, self.name)
+        arr = self.read_array(path, backend_args)
+        is_npy = path.endswith('.npy')
+        if not is_npy and arr.ndim == 3 and arr.shape[2] in (3, 4):
+            _check_grey(arr, path, self.name)  # an RGB(A) file of grey
             arr = arr[..., 0]
-        scale = 1.0 if path.endswith('.npy') else 255.0
+        scale = 1.0 if is_npy else 255.0
         binary = arr.astype(np.float32) / scale > self.gt_threshold
         return self.as_label_map(binary.astype(np.uint8), path)
 

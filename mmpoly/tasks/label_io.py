@@ -48,12 +48,17 @@ def read_image(path: str,
 
 
 def read_npy(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
-    """Load a ``.npy`` array (no pickled objects)."""
+    """Load a numeric ``.npy`` array (no pickled objects)."""
     data = read_bytes(path, backend_args)
     try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
+        arr = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as e:
         raise DataFormatError(f'cannot read NumPy file {path}: {e}') from e
+    if not isinstance(arr, np.ndarray) or not (
+            np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise DataFormatError(f'{path}: expected a numeric array, got '
+                              f'{getattr(arr, "dtype", type(arr))}')
+    return arr
 
 
 def read_mat(path: str, backend_args: Optional[dict] = None) -> dict:

@@ -92,8 +92,8 @@ class LabelMapTask(BaseTask):
         """``(N, 1, H, W)`` labels as ``(N, H, W)``."""
         return gt.squeeze(1)
 
-    def _read_array(self, path: str,
-                    backend_args: Optional[dict]) -> np.ndarray:
+    def read_array(self, path: str,
+                   backend_args: Optional[dict]) -> np.ndarray:
         """A label map from a PNG (grey or palette indices) or ``.npy``."""
         if path.endswith('.npy'):
             return read_npy(path, backend_args)

@@ -80,7 +80,7 @@ class SegmentationTask(LabelMapTask):
     def read_gt(self,
                 path: str,
                 backend_args: Optional[dict] = None) -> np.ndarray:
-        return self.as_label_map(self._read_array(path, backend_args), path)
+        return self.as_label_map(self.read_array(path, backend_args), path)
 
     # -------------------------------------------------------------- model
     def default_loss(self) -> dict:

@@ -25,7 +25,7 @@ WALL, FLOOR, SKY, GRASS, TV = 440, 158, 360, 187, 427
 
 # ------------------------------------------------------------------ helpers
 def _struct(rows, fields):
-    """Exactly like mmpoly.datasets.toy_pascal._struct."""
+    """Exactly like mmpoly.testing.toy_pascal._struct."""
     if not rows:
         return np.zeros((0, 0))
     arr = np.empty((1, len(rows)), dtype=[(f, 'O') for f in fields])

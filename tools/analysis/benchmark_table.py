@@ -1,14 +1,16 @@
 """Print the benchmark table (Markdown) of the parameter-efficient methods.
 
 For each method: trainable parameters counted on the built model (ours),
-the count the Polyhistor paper printed (where it printed one), and the four
-metrics and Δm read from ``RESULTS/<config name>/metrics.json`` (as written
-by ``tools/test.py CONFIG CHECKPOINT --out RESULTS/<config name>``) when a
-run's results are there. ``--reported`` adds the figures reported in the
-literature for comparison (collected from secondary sources).
+the count the Polyhistor paper printed (PASCAL-Context, where it printed
+one), and each task's primary metric and Δm read from
+``RESULTS/<config name>/metrics.json`` (as written by ``tools/test.py CONFIG
+CHECKPOINT --out RESULTS/<config name>``) when a run's results are there.
+``--reported`` adds the figures reported in the literature for comparison
+(collected from secondary sources; PASCAL-Context).
 
 Example:
     python tools/analysis/benchmark_table.py --results results/ --reported
+    python tools/analysis/benchmark_table.py --dataset nyud
 """
 import argparse
 import glob
@@ -63,14 +65,37 @@ NOTES = [
     '(d) re-reported elsewhere, not reproducible; the method as described '
     'has ≈ 3.0 M.',
 ]
-METRICS = ('semseg/mIoU', 'human_parts/mIoU', 'sal/mIoU', 'normals/mean',
-           'delta_m')
-HEADER = ('semseg mIoU ↑', 'parts mIoU ↑', 'sal mIoU ↑', 'normals mErr ↓',
-          'Δm % ↑')
+#: Per benchmark: config folders and name suffix, metric columns (key,
+#: header), and whether the Polyhistor paper's counts apply.
+DATASETS = dict(
+    pascal=dict(
+        folders=('baselines', 'polyhistor'),
+        suffix='pascal-context',
+        title='PASCAL-Context',
+        columns=(('semseg/mIoU', 'semseg mIoU ↑'),
+                 ('human_parts/mIoU', 'parts mIoU ↑'),
+                 ('sal/mIoU', 'sal mIoU ↑'),
+                 ('normals/mean', 'normals mErr ↓'), ('delta_m', 'Δm % ↑')),
+        paper=True),
+    nyud=dict(
+        folders=('nyud', ),
+        suffix='nyud',
+        title='NYUD-v2',
+        columns=(('semseg/mIoU', 'semseg mIoU ↑'),
+                 ('depth/rmse', 'depth RMSE ↓'),
+                 ('normals/mean', 'normals mErr ↓'),
+                 ('edge/odsF', 'edge odsF ↑'), ('delta_m', 'Δm % ↑')),
+        paper=False),
+)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--dataset',
+        choices=sorted(DATASETS),
+        default='pascal',
+        help='which benchmark')
     parser.add_argument(
         '--backbone', default='swin-t', help='swin-t, swin-s or swin-b')
     parser.add_argument(
@@ -91,12 +116,12 @@ def method_of(stem: str) -> str:
     return 'stft' if name.startswith('stft-') else name
 
 
-def configs_for(backbone: str):
+def configs_for(backbone: str, dataset: dict):
     root = repo_configs_dir() or 'configs'
-    paths = glob.glob(
-        osp.join(root, 'baselines', f'*_{backbone}_pascal-context.py'))
-    paths += glob.glob(
-        osp.join(root, 'polyhistor', f'*_{backbone}_pascal-context.py'))
+    paths = []
+    for folder in dataset['folders']:
+        paths += glob.glob(
+            osp.join(root, folder, f'*_{backbone}_{dataset["suffix"]}.py'))
     groups = OrderedDict((m, []) for m in METHODS)
     for p in sorted(paths):
         key = method_of(osp.splitext(osp.basename(p))[0])
@@ -122,40 +147,52 @@ def fmt(value, signed=False):
     return f'{value:+.2f}' if signed else f'{value:.2f}'
 
 
+def single_task_delta_m(got: dict, configs) -> None:
+    """Δm of the single-task runs' combined metrics, when the tasks have
+    references (one run per task; each run's own Δm is dropped)."""
+    got.pop('delta_m', None)
+    tasks = {}
+    for c in configs:
+        tasks.update(build_tasks(Config.fromfile(c).tasks))
+    primary = {
+        n: got.get(f'{n}/{t.primary_metric}')
+        for n, t in tasks.items()
+    }
+    with_refs = all(t.delta_m_reference is not None for t in tasks.values())
+    if with_refs and all(v is not None for v in primary.values()):
+        got['delta_m'] = delta_m(primary, tasks)
+
+
 def main():
     args = parse_args()
-    groups = configs_for(args.backbone)
-    print(f'| method ({args.backbone.upper()}) | trainable (ours) | paper | ' +
-          ' | '.join(HEADER) + ' |')
-    print('|---|---:|---:|' + '---:|' * len(HEADER))
+    dataset = DATASETS[args.dataset]
+    columns = dataset['columns']
+    headers = [h for _, h in columns]
+    groups = configs_for(args.backbone, dataset)
+    print(f'| method ({args.backbone.upper()}, {dataset["title"]}) | '
+          'trainable (ours) | paper | ' + ' | '.join(headers) + ' |')
+    print('|---|---:|---:|' + '---:|' * len(headers))
     for key, configs in groups.items():
         name, paper, _ = METHODS[key]
         trainable = sum(
             count_parameters(build_model_offline(c))[0] for c in configs)
         got = read_metrics(args.results, configs)
-        if key == 'stft':  # one run per task: Δm of their combined metrics
-            got.pop('delta_m', None)
-            tasks = {}
-            for c in configs:
-                tasks.update(build_tasks(Config.fromfile(c).tasks))
-            primary = {
-                n: got.get(f'{n}/{t.primary_metric}')
-                for n, t in tasks.items()
-            }
-            if all(v is not None for v in primary.values()):
-                got['delta_m'] = delta_m(primary, tasks)
-        cells = [fmt(got.get(m), m == 'delta_m') for m in METRICS]
-        if args.backbone != 'swin-t':
+        if key == 'stft':
+            single_task_delta_m(got, configs)
+        cells = [fmt(got.get(m), m == 'delta_m') for m, _ in columns]
+        if args.backbone != 'swin-t' or not dataset['paper']:
             paper = '—'
         print(f'| {name} | {trainable:,} | {paper} | ' + ' | '.join(cells) +
               ' |')
+    if not dataset['paper']:
+        return
     print()
     for note in NOTES:
         print(note + '  ')
     if args.reported:
         print('\nReported in the literature (Swin-T, PASCAL-Context):\n')
-        print('| method | ' + ' | '.join(HEADER) + ' |')
-        print('|---|' + '---:|' * len(HEADER))
+        print('| method | ' + ' | '.join(headers) + ' |')
+        print('|---|' + '---:|' * len(headers))
         for key, (name, _, reported) in METHODS.items():
             if reported:
                 print(f'| {name} | ' + ' | '.join(

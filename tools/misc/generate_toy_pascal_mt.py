@@ -6,7 +6,7 @@ Example:
 """
 import argparse
 
-from mmpoly.datasets.toy_pascal import generate_toy_pascal_mt
+from mmpoly.testing.toy_pascal import generate_toy_pascal_mt
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import add_debug_arg
 

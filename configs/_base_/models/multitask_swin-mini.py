@@ -10,5 +10,4 @@ swin = dict(
     drop_path_rate=0.1,
     init_cfg=None)
 head = dict(channels=64)
-model = dict(
-    data_preprocessor=dict(size=(96, 96)), backbone=swin, decode_head=head)
+model = dict(backbone=swin, decode_head=head)

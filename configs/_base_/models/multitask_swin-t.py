@@ -11,7 +11,7 @@ data_preprocessor = dict(
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
     pad_val=0,
-    size=(512, 512),
+    size_divisor=32,  # training crops are padded to the crop size already
     test_cfg=dict(size_divisor=32))
 swin = dict(
     type='mmpretrain.SwinTransformer',

@@ -1,0 +1,12 @@
+# polyhistor on the synthetic toy NYUD-v2 data (a frozen, randomly
+# initialised small Swin; minutes on a CPU). Generate the data first:
+#   python tools/misc/generate_toy_nyud_mt.py data/toy_nyud_mt
+_base_ = [
+    '../_base_/models/peft_swin-mini.py', '../_base_/datasets/toy_nyud_mt.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/toy.py',
+    '../_base_/methods/polyhistor.py'
+]
+model = dict(backbone=dict(tuner={{_base_.tuner}}))
+# hypernetworks at 0.1x the heads' rate (see _base_/methods/polyhistor.py)
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys={'backbone.tuner': dict(lr_mult=0.1)}))
