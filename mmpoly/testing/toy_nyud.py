@@ -32,6 +32,7 @@ import numpy as np
 from ..datasets.nyud_v2_mt import LAYOUTS
 from ..datasets.pascal_formats import label_map_edges
 from ..tasks.normals_task import encode_normals
+from .output_dir import check_generator_args
 
 #: NYUD labels (1-based, as stored) of the room and of the furniture.
 WALL, FLOOR, CEILING = 1, 2, 22
@@ -167,13 +168,7 @@ def generate_toy_nyud_mt(out_dir: str,
     if layout not in LAYOUTS:
         raise ValueError(f'layout must be one of {sorted(LAYOUTS)}, got '
                          f'{layout!r}')
-    if num_train < 1 or num_val < 1:
-        raise ValueError('each split needs at least one image')
-    if size < 32:
-        raise ValueError(f'size must be at least 32, got {size}')
-    if osp.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
-        raise FileExistsError(
-            f'{out_dir} is not empty; pass overwrite=True (--overwrite)')
+    check_generator_args(out_dir, num_train, num_val, size, overwrite)
     rng = np.random.default_rng(seed)
     h, w = int(round(0.75 * size)), size
     ids: Dict[str, List[str]] = {}

@@ -25,6 +25,7 @@ import mmcv
 import numpy as np
 
 from ..tasks.normals_task import encode_normals
+from .output_dir import check_generator_args
 
 #: 459-class LabelMap id of each VOC class (index = VOC label).
 VOC_TO_CONTEXT = (0, 2, 23, 25, 31, 34, 45, 59, 65, 72, 98, 397, 113, 207, 258,
@@ -211,13 +212,7 @@ def generate_toy_pascal_mt(out_dir: str,
         Split name -> image ids.
     """
     from scipy.io import savemat
-    if num_train < 1 or num_val < 1:
-        raise ValueError('each split needs at least one image')
-    if size < 32:
-        raise ValueError(f'size must be at least 32, got {size}')
-    if osp.isdir(out_dir) and os.listdir(out_dir) and not overwrite:
-        raise FileExistsError(
-            f'{out_dir} is not empty; pass overwrite=True (--overwrite)')
+    check_generator_args(out_dir, num_train, num_val, size, overwrite)
     rng = np.random.default_rng(seed)
     splits = {'train': num_train, 'val': num_val}
     ids: Dict[str, List[str]] = {}
