@@ -6,6 +6,7 @@ of mmpoly into MMSegmentation's registries (configs use
 """
 from .version import __version__
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401,I001
+from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
+               visualization)
 
 __all__ = ['__version__']

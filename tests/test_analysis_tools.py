@@ -93,7 +93,10 @@ def test_benchmark_table_reads_results(tmp_path):
             f'{tasks[short]}/{metric}': value,
             'delta_m': 99.0
         })
-    out = run(['tools/analysis/benchmark_table.py', '--results', str(results)])
+    out = run([
+        'tools/analysis/benchmark_table.py', '--results',
+        str(results), '--no-flops'
+    ])
     rows = {
         line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
         for line in out.splitlines() if line.startswith('| ')
@@ -124,17 +127,24 @@ def test_benchmark_table_nyud(tmp_path):
                 })))
     out = run([
         'tools/analysis/benchmark_table.py', '--dataset', 'nyud', '--results',
-        str(results)
+        str(results), '--flops-shape', '32', '32'
     ])
     assert '| method (SWIN-T, NYUD-v2) |' in out and 'depth RMSE' in out
+    assert 'GFLOPs (32²)' in out
     rows = {
         line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
         for line in out.splitlines() if line.startswith('| ')
     }
     # the four heads have 45 instead of 32 outputs: 257 x 13 more
     # parameters than on PASCAL-Context
-    assert rows['**Polyhistor**'] == [
+    poly = rows['**Polyhistor**']
+    assert poly[:2] + poly[3:] == [
         '8,963,693', '—', '40.00', '0.60', '20.50', '70.25', '—'
     ]
-    assert rows['Single-task full fine-tuning'][0] == '112,623,637'
+    single, mtft = rows['Single-task full fine-tuning'], rows[
+        'Multi-task full fine-tuning']
+    assert single[0] == '112,623,637'
+    # four single-task models cost about four multi-task backbone passes
+    assert float(single[2]) > 2 * float(mtft[2]) > 0
+    assert float(poly[2]) > float(mtft[2])  # one backbone pass per task
     assert len(rows) == 20  # header + 19 methods

@@ -15,14 +15,18 @@ import argparse
 import logging
 import os.path as osp
 
+import mmcv
+import torch
+from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 
 import mmpoly  # noqa: F401
-from mmpoly.testing import TOY_GENERATORS
 from mmpoly.tasks import build_tasks
+from mmpoly.testing import TOY_GENERATORS
 from mmpoly.utils import count_parameters, load_config
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import add_debug_arg, build_runner
+from mmpoly.visualization.curves import load_scalars, plot_curves
 
 DEFAULT_CONFIGS = ('configs/toy/polyhistor_swin-mini_toy-pascal.py',
                    'configs/toy/mtft_swin-mini_toy-pascal.py')
@@ -85,7 +89,25 @@ def run(config: str, args) -> dict:
         trainable=trainable,
         before=before,
         after=after,
-        tasks=build_tasks(cfg.tasks))
+        tasks=build_tasks(cfg.tasks),
+        pictures=draw_pictures(runner, work_dir))
+
+
+def draw_pictures(runner, work_dir: str) -> list:
+    """A panel of the first validation image (ground truth and prediction)
+    and the training loss curve of ``runner``'s run."""
+    sample = runner.test_dataloader.dataset[0]
+    with torch.no_grad():
+        pred = runner.model.test_step(pseudo_collate([sample]))[0]
+    image = mmcv.imread(pred.img_path, channel_order='rgb')
+    panel = osp.join(work_dir, 'panel_val.png')
+    runner.visualizer.add_datasample('val', image, pred, out_file=panel)
+    scalars = osp.join(runner.log_dir, 'vis_data', 'scalars.json')
+    curve = plot_curves(
+        load_scalars([scalars]), ['loss'],
+        osp.join(work_dir, 'loss_curve.png'),
+        title=osp.basename(work_dir))
+    return [panel, curve]
 
 
 def columns(rows):
@@ -130,6 +152,11 @@ def main():
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
     rows = [run(config, args) for config in args.configs]
     print_table(rows)
+    print('\npictures (a validation panel: ground truth above prediction; '
+          'the training loss):')
+    for r in rows:
+        for path in r['pictures']:
+            print(f'  {path}')
 
 
 if __name__ == '__main__':

@@ -7,7 +7,8 @@ writes every prediction in its task's file format to
 results/polyhistor_swin-t/<task>/<img_id>.<ext> (index PNGs for segmentation
 tasks, 8-bit probability PNGs for saliency and edges, RGB-encoded normals like
 normals_distill, .npy metres for depth) and
-results/polyhistor_swin-t/metrics.json.
+results/polyhistor_swin-t/metrics.json; --show-dir DIR writes one panel
+per image (the image, then each task's ground truth and prediction).
 """
 import argparse
 import json
@@ -31,6 +32,10 @@ def parse_args():
         '--out',
         help='directory for predictions (<task>/<img_id>.<ext>) and '
         'metrics.json')
+    parser.add_argument(
+        '--show-dir',
+        help='directory for one panel per image (<img_id>.png: the image, '
+        'then each task\'s ground truth and prediction)')
     add_runner_args(parser)
     return parser.parse_args()
 
@@ -56,6 +61,11 @@ def main():
     cfg.load_from = args.checkpoint
     if args.out:
         set_output_dir(cfg.test_evaluator, args.out)
+    if args.show_dir:
+        hooks = cfg.setdefault('default_hooks', {})
+        hook = hooks.setdefault('visualization',
+                                dict(type='MultiTaskVisualizationHook'))
+        hook.update(draw=True, show_dir=args.show_dir)
     check_data_roots(cfg, ('test', ))
 
     runner = build_runner(cfg)

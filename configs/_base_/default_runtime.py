@@ -10,9 +10,13 @@ env_cfg = dict(
     # tools/train.py and tools/test.py switch to 'gloo' without CUDA
     dist_cfg=dict(backend='nccl'),
 )
+# panels of samples (the image, then each task's ground truth and
+# prediction); add dict(type='TensorboardVisBackend') for TensorBoard
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
-    type='Visualizer', vis_backends=vis_backends, name='visualizer')
+    type='MultiTaskLocalVisualizer',
+    vis_backends=vis_backends,
+    name='visualizer')
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None

@@ -9,17 +9,18 @@ A config declares its tasks once::
 
 and inherits and extends them like any other variable (a child config's
 ``tasks = dict(edge=dict(type='EdgeTask'))`` adds a task). The model, the
-data sets of every dataloader (also inside dataset wrappers) and the
-evaluators take ``tasks`` as an argument; :func:`apply_config_tasks` copies
-the top-level ``tasks`` into each of them, so the task list, the loss
-weights and the Δm references are written in one place only.
+data sets of every dataloader (also inside dataset wrappers), the
+evaluators and the visualizer take ``tasks`` as an argument;
+:func:`apply_config_tasks` copies the top-level ``tasks`` into each of them,
+so the task list, the loss weights and the Δm references are written in one
+place only.
 """
 import copy
 import inspect
 from typing import Iterator, Optional
 
 from mmengine.config import Config, ConfigDict
-from mmseg.registry import DATASETS, METRICS, MODELS
+from mmseg.registry import DATASETS, METRICS, MODELS, VISUALIZERS
 
 from ..tasks import build_tasks
 
@@ -56,6 +57,9 @@ def _targets(cfg: Config) -> Iterator[tuple]:
         if isinstance(loader, dict):
             for ds in _dataset_cfgs(loader.get('dataset')):
                 yield f'{phase}_dataloader.dataset', ds
+    visualizer = cfg.get('visualizer')
+    if isinstance(visualizer, dict) and _takes_tasks(visualizer, VISUALIZERS):
+        yield 'visualizer', visualizer
     for phase in ('val', 'test'):
         evaluator = cfg.get(f'{phase}_evaluator')
         metrics = evaluator if isinstance(evaluator,

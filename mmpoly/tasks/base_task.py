@@ -1,12 +1,16 @@
 """The base class of a dense prediction task."""
 from abc import ABCMeta, abstractmethod
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import mmcv
 import numpy as np
 import torch
 
+from .drawing import LegendEntry
 from .label_io import check_size
+
+#: A task's picture of one map: the tile and its legend.
+Drawing = Tuple[np.ndarray, List[LegendEntry]]
 
 #: Directions of a flip, and the (C, H, W) tensor dimensions they reverse.
 FLIP_DIMS = dict(horizontal=(2, ), vertical=(1, ), diagonal=(1, 2))
@@ -178,6 +182,25 @@ class BaseTask(metaclass=ABCMeta):
     def write_prediction(self, pred: np.ndarray, path_stem: str) -> str:
         """Write a ``(C, H, W)`` prediction in the task's file format to
         ``path_stem`` plus the format's suffix; return the path."""
+
+    # ------------------------------------------------------ visualisation
+    @abstractmethod
+    def visualize(self,
+                  data: torch.Tensor,
+                  image: np.ndarray,
+                  dataset_meta: Optional[dict] = None) -> Drawing:
+        """Draw a prediction or ground truth as a picture.
+
+        Args:
+            data: ``(C, H, W)`` prediction (:meth:`activate`'s output) or
+                ground truth, at the image's size.
+            image: ``(H, W, 3)`` uint8 RGB image it belongs to.
+            dataset_meta: The data set's meta information (class names).
+
+        Returns:
+            ``(H, W, 3)`` uint8 RGB tile and its legend: a list of
+            ``(label, (r, g, b))``.
+        """
 
     # ---------------------------------------------------------------- misc
     def __repr__(self) -> str:

@@ -1,11 +1,14 @@
 """Binary dense prediction with a probability output (saliency)."""
 from typing import Dict, Optional
 
+import cv2
 import numpy as np
 import torch
 
 from ..evaluation.functional.saliency import saliency_metrics, saliency_stats
 from ..registry import TASKS
+from .base_task import Drawing
+from .drawing import apply_colormap, colormap_legend
 from .label_io import DataFormatError, probability_to_uint8, write_png
 from .label_map_task import LabelMapTask
 
@@ -89,6 +92,18 @@ class BinaryTask(LabelMapTask):
 
     def write_prediction(self, pred: np.ndarray, path_stem: str) -> str:
         return write_png(probability_to_uint8(pred[0]), path_stem + '.png')
+
+    def visualize(self,
+                  data: torch.Tensor,
+                  image: np.ndarray,
+                  dataset_meta: Optional[dict] = None) -> Drawing:
+        """A heat map of the probability (ground truth: 0 or 1); unlabelled
+        pixels grey."""
+        prob = data[0].cpu().numpy().astype(np.float32)
+        ignored = prob == self.ignore_index
+        tile = apply_colormap(np.where(ignored, 0, prob), cv2.COLORMAP_JET)
+        tile[ignored] = 128
+        return tile, colormap_legend(0.0, 1.0, cmap=cv2.COLORMAP_JET)
 
 
 def _check_grey(arr: np.ndarray, path: str, task: str) -> None:

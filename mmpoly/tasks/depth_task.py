@@ -9,7 +9,8 @@ import torch
 
 from ..evaluation.functional.depth import depth_metrics, depth_stats
 from ..registry import TASKS
-from .base_task import BaseTask
+from .base_task import BaseTask, Drawing
+from .drawing import apply_colormap, colormap_legend
 from .label_io import DataFormatError, read_image, read_npy
 
 
@@ -149,6 +150,25 @@ class DepthTask(BaseTask):
                 stats: Dict[str, np.ndarray],
                 dataset_meta: Optional[dict] = None) -> Dict[str, float]:
         return depth_metrics(stats)
+
+    def visualize(self,
+                  data: torch.Tensor,
+                  image: np.ndarray,
+                  dataset_meta: Optional[dict] = None) -> Drawing:
+        """A colour map of the depth (near blue, far red) with its scale in
+        the legend; invalid pixels black."""
+        depth = data[0].cpu().numpy().astype(np.float32)
+        valid = depth > 0
+        if not valid.any():
+            return np.zeros(image.shape, np.uint8), [('no depth', (0, 0, 0))]
+        low, high = float(depth[valid].min()), float(depth[valid].max())
+        scaled = (depth - low) / max(high - low, 1e-6)
+        tile = apply_colormap(scaled)
+        tile[~valid] = 0
+        legend = colormap_legend(low, high, ' m')
+        if not valid.all():
+            legend.append(('no depth', (0, 0, 0)))
+        return tile, legend
 
     def write_prediction(self, pred: np.ndarray, path_stem: str) -> str:
         path = path_stem + '.npy'

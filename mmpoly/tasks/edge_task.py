@@ -7,7 +7,12 @@ import torch
 from ..evaluation.functional.edge import (edge_metrics, edge_stats,
                                           edge_thresholds)
 from ..registry import TASKS
+from .base_task import Drawing
 from .binary_task import BinaryTask
+from .drawing import blend
+
+#: Colour of drawn edges.
+EDGE_COLOUR = (255, 230, 0)
 
 
 @TASKS.register_module()
@@ -75,6 +80,19 @@ class EdgeTask(BinaryTask):
                 stats: Dict[str, np.ndarray],
                 dataset_meta: Optional[dict] = None) -> Dict[str, float]:
         return edge_metrics(stats, self.thresholds)
+
+    def visualize(self,
+                  data: torch.Tensor,
+                  image: np.ndarray,
+                  dataset_meta: Optional[dict] = None) -> Drawing:
+        """Edges (their probability) as yellow lines over the dimmed
+        image."""
+        prob = data[0].cpu().numpy().astype(np.float32)
+        prob = np.where(prob == self.ignore_index, 0, prob)
+        dimmed = (image.astype(np.float32) * 0.4).astype(np.uint8)
+        lines = np.broadcast_to(np.array(EDGE_COLOUR, np.uint8), image.shape)
+        return blend(dimmed, lines, np.clip(prob, 0,
+                                            1)), [('edge', EDGE_COLOUR)]
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(name={self.name!r}, '

@@ -54,8 +54,8 @@ def read_npy(path: str, backend_args: Optional[dict] = None) -> np.ndarray:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except Exception as e:
         raise DataFormatError(f'cannot read NumPy file {path}: {e}') from e
-    if not isinstance(arr, np.ndarray) or not (
-            np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if not isinstance(arr, np.ndarray) or not (np.issubdtype(
+            arr.dtype, np.number) or arr.dtype == bool):
         raise DataFormatError(f'{path}: expected a numeric array, got '
                               f'{getattr(arr, "dtype", type(arr))}')
     return arr

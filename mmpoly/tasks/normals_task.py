@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from ..evaluation.functional.normals import normals_metrics, normals_stats
 from ..registry import TASKS
-from .base_task import FLIP_DIMS, BaseTask
+from .base_task import FLIP_DIMS, BaseTask, Drawing
 from .label_io import DataFormatError, read_image, read_npy, write_png
 
 #: The normal component negated by each flip direction.
@@ -158,3 +158,16 @@ class NormalsTask(BaseTask):
     def write_prediction(self, pred: np.ndarray, path_stem: str) -> str:
         return write_png(
             encode_normals(pred.transpose(1, 2, 0)), path_stem + '.png')
+
+    def visualize(self,
+                  data: torch.Tensor,
+                  image: np.ndarray,
+                  dataset_meta: Optional[dict] = None) -> Drawing:
+        """The RGB encoding ``(n + 1) / 2`` of the normals; unlabelled
+        pixels black."""
+        n = data.cpu().numpy().transpose(1, 2, 0).astype(np.float32)
+        tile = encode_normals(n)
+        tile[np.abs(n).sum(axis=2) == 0] = 0
+        legend = [('x right', (255, 128, 128)), ('y up', (128, 255, 128)),
+                  ('z out', (128, 128, 255))]
+        return tile, legend

@@ -8,6 +8,8 @@ import torch
 from ..evaluation.functional.segmentation import (segmentation_metrics,
                                                   segmentation_stats)
 from ..registry import TASKS
+from .base_task import Drawing
+from .drawing import blend, label_palette
 from .label_io import write_png
 from .label_map_task import LabelMapTask
 
@@ -125,6 +127,28 @@ class SegmentationTask(LabelMapTask):
     def write_prediction(self, pred: np.ndarray, path_stem: str) -> str:
         dtype = np.uint8 if self.num_classes <= 256 else np.uint16
         return write_png(pred[0].astype(dtype), path_stem + '.png')
+
+    def visualize(self,
+                  data: torch.Tensor,
+                  image: np.ndarray,
+                  dataset_meta: Optional[dict] = None) -> Drawing:
+        """The image under a palette overlay; the legend lists the classes
+        present, most frequent first (up to :attr:`MAX_LEGEND`)."""
+        labels = data[0].cpu().numpy().astype(np.int64)
+        known = (labels >= 0) & (labels < self.num_classes)
+        palette = label_palette(self.num_classes)
+        colours = palette[np.where(known, labels, 0)]
+        tile = blend(image, colours, 0.6 * known)
+        counts = np.bincount(labels[known], minlength=self.num_classes)
+        names = self._names(dataset_meta)
+        order = [
+            int(c) for c in np.argsort(-counts, kind='stable') if counts[c] > 0
+        ][:self.MAX_LEGEND]
+        legend = [(names[c], tuple(int(v) for v in palette[c])) for c in order]
+        return tile, legend
+
+    #: Classes listed in a drawing's legend at most.
+    MAX_LEGEND = 8
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(name={self.name!r}, '

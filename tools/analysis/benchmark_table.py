@@ -1,6 +1,8 @@
 """Print the benchmark table (Markdown) of the parameter-efficient methods.
 
 For each method: trainable parameters counted on the built model (ours),
+the GFLOPs of one image's inference of all tasks (every per-task backbone
+pass counted; ``tools/analysis/get_flops.py`` gives them per part),
 the count the Polyhistor paper printed (PASCAL-Context, where it printed
 one), and each task's primary metric and Δm read from
 ``RESULTS/<config name>/metrics.json`` (as written by ``tools/test.py CONFIG
@@ -26,6 +28,7 @@ from mmpoly.tasks import build_tasks
 from mmpoly.utils import build_model_offline, count_parameters
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.config_lookup import repo_configs_dir
+from mmpoly.utils.flops import count_flops
 from mmpoly.utils.tool_args import add_debug_arg
 
 # method key -> (name, paper's printed trainable count, reported metrics
@@ -73,8 +76,8 @@ DATASETS = dict(
         suffix='pascal-context',
         title='PASCAL-Context',
         columns=(('semseg/mIoU', 'semseg mIoU ↑'),
-                 ('human_parts/mIoU', 'parts mIoU ↑'),
-                 ('sal/mIoU', 'sal mIoU ↑'),
+                 ('human_parts/mIoU', 'parts mIoU ↑'), ('sal/mIoU',
+                                                        'sal mIoU ↑'),
                  ('normals/mean', 'normals mErr ↓'), ('delta_m', 'Δm % ↑')),
         paper=True),
     nyud=dict(
@@ -82,8 +85,8 @@ DATASETS = dict(
         suffix='nyud',
         title='NYUD-v2',
         columns=(('semseg/mIoU', 'semseg mIoU ↑'),
-                 ('depth/rmse', 'depth RMSE ↓'),
-                 ('normals/mean', 'normals mErr ↓'),
+                 ('depth/rmse', 'depth RMSE ↓'), ('normals/mean',
+                                                  'normals mErr ↓'),
                  ('edge/odsF', 'edge odsF ↑'), ('delta_m', 'Δm % ↑')),
         paper=False),
 )
@@ -102,6 +105,15 @@ def parse_args():
         '--results',
         default='results',
         help='folder of <config name>/metrics.json')
+    parser.add_argument(
+        '--flops-shape',
+        type=int,
+        nargs=2,
+        default=(448, 448),
+        metavar=('H', 'W'),
+        help='input of the GFLOPs column (one image, all tasks)')
+    parser.add_argument(
+        '--no-flops', action='store_true', help='leave the GFLOPs out')
     parser.add_argument(
         '--reported',
         action='store_true',
@@ -154,10 +166,7 @@ def single_task_delta_m(got: dict, configs) -> None:
     tasks = {}
     for c in configs:
         tasks.update(build_tasks(Config.fromfile(c).tasks))
-    primary = {
-        n: got.get(f'{n}/{t.primary_metric}')
-        for n, t in tasks.items()
-    }
+    primary = {n: got.get(f'{n}/{t.primary_metric}') for n, t in tasks.items()}
     with_refs = all(t.delta_m_reference is not None for t in tasks.values())
     if with_refs and all(v is not None for v in primary.values()):
         got['delta_m'] = delta_m(primary, tasks)
@@ -169,21 +178,29 @@ def main():
     columns = dataset['columns']
     headers = [h for _, h in columns]
     groups = configs_for(args.backbone, dataset)
+    flops_header = '' if args.no_flops else \
+        f' GFLOPs ({args.flops_shape[0]}²) |'
     print(f'| method ({args.backbone.upper()}, {dataset["title"]}) | '
-          'trainable (ours) | paper | ' + ' | '.join(headers) + ' |')
-    print('|---|---:|---:|' + '---:|' * len(headers))
+          f'trainable (ours) | paper |{flops_header} ' + ' | '.join(headers) +
+          ' |')
+    print('|---|---:|---:|' + ('' if args.no_flops else '---:|') +
+          '---:|' * len(headers))
     for key, configs in groups.items():
         name, paper, _ = METHODS[key]
-        trainable = sum(
-            count_parameters(build_model_offline(c))[0] for c in configs)
+        models = [build_model_offline(c) for c in configs]
+        trainable = sum(count_parameters(m)[0] for m in models)
+        flops = '' if args.no_flops else ' {:.1f} |'.format(
+            sum(
+                count_flops(m, tuple(args.flops_shape))['total']
+                for m in models) / 1e9)
         got = read_metrics(args.results, configs)
         if key == 'stft':
             single_task_delta_m(got, configs)
         cells = [fmt(got.get(m), m == 'delta_m') for m, _ in columns]
         if args.backbone != 'swin-t' or not dataset['paper']:
             paper = '—'
-        print(f'| {name} | {trainable:,} | {paper} | ' + ' | '.join(cells) +
-              ' |')
+        print(f'| {name} | {trainable:,} | {paper} |{flops} ' +
+              ' | '.join(cells) + ' |')
     if not dataset['paper']:
         return
     print()

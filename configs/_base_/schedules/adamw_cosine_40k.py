@@ -4,6 +4,8 @@
 # epochs of PASCAL-Context train (4,998 images).
 optim_wrapper = dict(
     type='OptimWrapper',
+    # the optimiser over the trainable parameters only (no per-tensor log)
+    constructor='TrainableOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),
     paramwise_cfg=dict(
@@ -13,13 +15,16 @@ optim_wrapper = dict(
         }),
     clip_grad=dict(max_norm=10.0, norm_type=2))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0,
-         end=1500),
-    dict(type='CosineAnnealingLR', eta_min=1e-6, by_epoch=False,
-         begin=1500, end=40000),
+    dict(
+        type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=1500),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=1e-6,
+        by_epoch=False,
+        begin=1500,
+        end=40000),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000,
-                 val_interval=4000)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000, val_interval=4000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 default_hooks = dict(
@@ -34,4 +39,6 @@ default_hooks = dict(
         save_best='delta_m',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # a panel of every 500th validation batch
+    visualization=dict(type='MultiTaskVisualizationHook', interval=500),
 )

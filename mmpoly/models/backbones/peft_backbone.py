@@ -195,10 +195,27 @@ class PEFTBackbone(TaskConditionedBackbone):
     def _call_backbone(self, inputs: torch.Tensor,
                        task: Optional[str]) -> Features:
         overrides = self.tuner.parameter_overrides(task)
-        if overrides:
-            return functional_call(
-                self.backbone, overrides, (inputs, ), strict=False)
-        return self.backbone(inputs)
+        if not overrides:
+            return self.backbone(inputs)
+        if torch.jit.is_tracing():
+            # FLOP counting traces the model, which torch.func refuses: run
+            # the traced pass with the task's tensors copied in place
+            return self._call_with_copied_tensors(inputs, overrides)
+        return functional_call(
+            self.backbone, overrides, (inputs, ), strict=False)
+
+    @torch.no_grad()
+    def _call_with_copied_tensors(self, inputs: torch.Tensor,
+                                  overrides: dict) -> Features:
+        params = dict(self.backbone.named_parameters())
+        saved = {n: params[n].detach().clone() for n in overrides}
+        try:
+            for name, value in overrides.items():
+                params[name].copy_(value)
+            return self.backbone(inputs)
+        finally:
+            for name, value in saved.items():
+                params[name].copy_(value)
 
     def _apply_out_norms(self, feats: Features, task: str) -> Features:
         if self.out_norms is None:

@@ -145,16 +145,32 @@ class MultiTaskSegmentor(BaseSegmentor):
         feats = self.backbone(inputs)
         return {t: feats for t in tasks}
 
-    def encode_decode(self, inputs: torch.Tensor,
-                      batch_img_metas: List[dict]) -> Dict[str, torch.Tensor]:
-        """Logits of every task at the padded input size."""
-        feats = self.extract_feat(inputs)
+    def encode_decode(
+            self,
+            inputs: torch.Tensor,
+            batch_img_metas: List[dict],
+            tasks: Optional[Sequence[str]] = None) -> Dict[str, torch.Tensor]:
+        """Logits of ``tasks`` (all by default) at the padded input size;
+        only those tasks' backbone passes run."""
+        tasks = self._check_subset(tasks)
+        feats = self.extract_feat(inputs, tasks)
         return {
             t:
             self.decode_heads[t].predict(feats[t], batch_img_metas,
                                          self.test_cfg)
-            for t in self.tasks
+            for t in tasks
         }
+
+    def _check_subset(self, tasks: Optional[Sequence[str]]) -> tuple:
+        if tasks is None:
+            return self.tasks
+        tasks = tuple(tasks)
+        unknown = [t for t in tasks if t not in self.task_set]
+        if unknown or not tasks:
+            raise ValueError(f'tasks {list(tasks)}: expected a non-empty '
+                             f'subset of the model\'s tasks '
+                             f'{list(self.tasks)}')
+        return tasks
 
     # -------------------------------------------------------------- modes
     def forward(self,
@@ -162,9 +178,12 @@ class MultiTaskSegmentor(BaseSegmentor):
                 data_samples: Optional[list] = None,
                 mode: str = 'tensor',
                 tasks: Optional[Sequence[str]] = None):
-        """MMEngine's entry point; ``tasks`` restricts ``loss`` to a subset."""
+        """MMEngine's entry point; ``tasks`` restricts ``loss`` and
+        ``predict`` to a subset of the tasks."""
         if mode == 'loss':
             return self.loss(inputs, data_samples, tasks)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples, tasks)
         return super().forward(inputs, data_samples, mode)
 
     def loss(self,
@@ -189,8 +208,10 @@ class MultiTaskSegmentor(BaseSegmentor):
 
     def predict(self,
                 inputs: torch.Tensor,
-                data_samples: Optional[list] = None) -> list:
-        """Predictions of every task at each image's original size."""
+                data_samples: Optional[list] = None,
+                tasks: Optional[Sequence[str]] = None) -> list:
+        """Predictions of ``tasks`` (all by default) at each image's
+        original size."""
         if data_samples is not None:
             metas = [s.metainfo for s in data_samples]
         else:
@@ -202,7 +223,7 @@ class MultiTaskSegmentor(BaseSegmentor):
                     pad_shape=shape,
                     padding_size=[0, 0, 0, 0])
             ] * inputs.shape[0]
-        logits = self.encode_decode(inputs, metas)
+        logits = self.encode_decode(inputs, metas, tasks)
         return self.postprocess_result(logits, data_samples)
 
     def _forward(

@@ -1,0 +1,3 @@
+from .multitask_inferencer import MultiTaskInferencer
+
+__all__ = ['MultiTaskInferencer']

@@ -1,0 +1,3 @@
+from .visualization_hook import MultiTaskVisualizationHook
+
+__all__ = ['MultiTaskVisualizationHook']

@@ -1,0 +1,3 @@
+from .multitask_visualizer import MultiTaskLocalVisualizer
+
+__all__ = ['MultiTaskLocalVisualizer']
