@@ -58,6 +58,9 @@ def load_cfg(config: str, work_dir: str, data_root=None, iters=None):
             sched.end = max(sched.begin + 1, int(sched.end * scale))
         cfg.train_cfg.max_iters = iters
         cfg.train_cfg.val_interval = iters
+        # log often enough that a short run still has a loss curve
+        logger = cfg.default_hooks.logger
+        logger.interval = max(1, min(logger.interval, iters // 4))
     cfg.log_level = 'WARNING'
     return cfg
 
