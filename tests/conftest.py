@@ -4,9 +4,9 @@ import os.path as osp
 import pytest
 import torch
 from mmengine.registry import init_default_scope
+from mmpoly_test_utils import toy_data
 
 import mmpoly  # noqa: F401  (registers everything)
-from mmpoly.testing.toy_pascal import generate_toy_pascal_mt
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semseg', 'human_parts', 'sal', 'normals')
@@ -22,7 +22,4 @@ def _mmseg_scope():
 @pytest.fixture(scope='session')
 def toy_root(tmp_path_factory):
     """A small toy PASCAL-Context MT data set (8 train, 4 val, 64 px)."""
-    root = str(tmp_path_factory.mktemp('toy_pascal_mt'))
-    generate_toy_pascal_mt(
-        root, num_train=8, num_val=4, size=64, seed=0, overwrite=True)
-    return root
+    return toy_data(tmp_path_factory, 'toy_pascal_mt')

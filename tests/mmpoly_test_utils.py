@@ -83,3 +83,95 @@ def fake_batch(tasks: Sequence[str] = TASKS,
 def pascal_tasks(tasks: Sequence[str] = TASKS):
     """The :class:`~mmpoly.tasks.TaskSet` of some of the PASCAL tasks."""
     return build_tasks(task_cfgs(tasks))
+
+
+def build_peft_backbone(tuner=None, swin=None, tasks=TASKS, **kw):
+    """A seeded :class:`PEFTBackbone` over the small Swin."""
+    from mmseg.registry import MODELS
+    torch.manual_seed(0)
+    return MODELS.build(
+        dict(
+            type='PEFTBackbone',
+            backbone=swin or mini_swin(),
+            tasks=tasks,
+            tuner=tuner,
+            **kw))
+
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+#: Config overrides of a two-iteration toy run with a checkpoint at the end.
+TWO_ITERATIONS = {
+    'train_dataloader.batch_size': 2,
+    'train_cfg.max_iters': 2,
+    'train_cfg.val_interval': 2,
+    'default_hooks.checkpoint.interval': 2,
+}
+
+
+def toy_data(tmp_path_factory, name: str, **kwargs) -> str:
+    """A generated toy PASCAL-Context MT data set in a fresh folder
+    (``generate_toy_pascal_mt`` arguments; 8 train, 4 val 64 px images by
+    default)."""
+    from mmpoly.testing.toy_pascal import generate_toy_pascal_mt
+    root = str(tmp_path_factory.mktemp(name))
+    args = dict(num_train=8, num_val=4, size=64, seed=0, overwrite=True)
+    args.update(kwargs)
+    generate_toy_pascal_mt(root, **args)
+    return root
+
+
+def toy_options(root: str, batch_size: int = 2, **extra) -> list:
+    """``--cfg-options`` of a short toy run on the data at ``root``: no
+    worker processes, ``batch_size`` everywhere, a log line per iteration;
+    ``extra`` adds or overrides keys."""
+    opts = {}
+    for phase in ('train', 'val', 'test'):
+        opts.update({
+            f'{phase}_dataloader.dataset.data_root': root,
+            f'{phase}_dataloader.batch_size': batch_size,
+            f'{phase}_dataloader.num_workers': 0,
+            f'{phase}_dataloader.persistent_workers': False,
+        })
+    opts['default_hooks.logger.interval'] = 1
+    opts.update(extra)
+    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+
+
+def run_tool(args, env=None, check=True):
+    """Run a command in the repository with mmpoly importable; on failure
+    (``check``) raise with the end of its output."""
+    import os
+    import subprocess
+    env = dict(os.environ, **(env or {}))
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    proc = subprocess.run(
+        args, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    if check and proc.returncode != 0:
+        raise AssertionError(f'{args} failed ({proc.returncode}):\n'
+                             f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
+    return proc
+
+
+def trainable_record(model: torch.nn.Module) -> dict:
+    """The trainable parameters of ``model`` in the form of
+    ``tests/fixtures/tuner_init.json``: ``name -> [shape, sum, abs sum]``,
+    and per head ``decode_heads.<task>.* -> [numel, sum, abs sum]``."""
+    record = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        t = p.detach().double()
+        if name.startswith('decode_heads.'):  # one entry per head
+            key = '.'.join(name.split('.')[:2]) + '.*'
+            entry = record.setdefault(key, [0, 0.0, 0.0])
+            entry[0] += p.numel()
+            entry[1] += float(t.sum())
+            entry[2] += float(t.abs().sum())
+        else:
+            record[name] = [
+                list(p.shape),
+                float(t.sum()),
+                float(t.abs().sum())
+            ]
+    return record

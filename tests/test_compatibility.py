@@ -11,17 +11,13 @@ import sys
 
 import numpy as np
 import pytest
-from mmengine.config import Config
-from mmengine.runner import set_random_seed
-from mmseg.registry import MODELS
-
-from mmpoly.engine import apply_config_tasks
+from mmpoly_test_utils import trainable_record
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 FIXTURES = osp.join(HERE, 'fixtures')
 sys.path.insert(0, FIXTURES)
-from make_fixtures import fixture_config  # noqa: E402
+from make_fixtures import build_seeded, fixture_config  # noqa: E402
 
 INIT_RECORD = json.load(open(osp.join(FIXTURES, 'tuner_init.json')))
 
@@ -47,23 +43,7 @@ def test_adapter_only_checkpoint_of_older_code_predicts_the_same():
 @pytest.mark.parametrize('config', sorted(INIT_RECORD))
 def test_models_build_the_recorded_parameters(config):
     """Same trainable parameters, names, shapes and initial values."""
-    cfg = apply_config_tasks(Config.fromfile(osp.join(REPO, config)))
-    set_random_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    built = {}
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        t = p.detach().double()
-        if name.startswith('decode_heads.'):
-            key = '.'.join(name.split('.')[:2]) + '.*'
-            entry = built.setdefault(key, [0, 0.0, 0.0])
-            entry[0] += p.numel()
-            entry[1] += float(t.sum())
-            entry[2] += float(t.abs().sum())
-        else:
-            built[name] = [list(p.shape), float(t.sum()), float(t.abs().sum())]
+    built = trainable_record(build_seeded(osp.join(REPO, config)))
     record = INIT_RECORD[config]
     assert sorted(built) == sorted(record)
     for name, (shape, total, abs_total) in record.items():

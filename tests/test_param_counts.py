@@ -16,6 +16,8 @@ EXPECTED = {
     B + 'adapter_swin-t_pascal-context.py': 11_237_024,
     B + 'shared-adapter_swin-t_pascal-context.py': 4_721_024,
     'configs/polyhistor/polyhistor_swin-t_pascal-context.py': 8_960_352,
+    # IA³: 4 tasks x 6 C_s D_s = 105,984 above decoders only
+    B + 'ia3_swin-t_pascal-context.py': 2_655_008,
 }
 STFT = [
     B + f'stft-{t}_swin-t_pascal-context.py'

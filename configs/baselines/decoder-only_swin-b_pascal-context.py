@@ -1,7 +1,6 @@
-# Decoders only: frozen Swin-B, per-task output LayerNorms, 4 heads.
+# decoder-only_swin-t_pascal-context.py with Swin-B.
 _base_ = [
-    '../_base_/models/peft_swin-b.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
+    './decoder-only_swin-t_pascal-context.py',
+    '../_base_/models/swin_sizes.py'
 ]
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+model = dict(backbone=dict(backbone={{_base_.swin_b}}))

@@ -1,8 +1,3 @@
 # Decoders only: frozen Swin-T, per-task output LayerNorms, 4 heads
 # (2,549,024 trainable parameters).
-_base_ = [
-    '../_base_/models/peft_swin-t.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
-]
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+_base_ = ['../_base_/peft_swin-t_pascal-context.py']

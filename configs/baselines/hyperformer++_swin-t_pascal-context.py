@@ -1,13 +1,9 @@
 # hyperformer++ on a frozen ImageNet-1k Swin-T, PASCAL-Context (4 tasks).
 _base_ = [
-    '../_base_/models/peft_swin-t.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py',
+    '../_base_/peft_swin-t_pascal-context.py',
     '../_base_/methods/hyperformer++.py'
 ]
 model = dict(backbone=dict(tuner={{_base_.tuner}}))
-# hypernetworks at a 10x smaller learning rate than the heads (see
-# configs/polyhistor/polyhistor_swin-t_pascal-context.py)
+# hypernetworks at 0.1x the heads' rate (see _base_/methods/polyhistor.py)
 optim_wrapper = dict(
-    optimizer=dict(lr=1e-3),
     paramwise_cfg=dict(custom_keys={'backbone.tuner': dict(lr_mult=0.1)}))

@@ -1,13 +1,6 @@
-# hyperformer on a frozen ImageNet-1k Swin-B, PASCAL-Context (4 tasks).
+# hyperformer_swin-t_pascal-context.py with Swin-B.
 _base_ = [
-    '../_base_/models/peft_swin-b.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py',
-    '../_base_/methods/hyperformer.py'
+    './hyperformer_swin-t_pascal-context.py',
+    '../_base_/models/swin_sizes.py'
 ]
-model = dict(backbone=dict(tuner={{_base_.tuner}}))
-# hypernetworks at a 10x smaller learning rate than the heads (see
-# configs/polyhistor/polyhistor_swin-t_pascal-context.py)
-optim_wrapper = dict(
-    optimizer=dict(lr=1e-3),
-    paramwise_cfg=dict(custom_keys={'backbone.tuner': dict(lr_mult=0.1)}))
+model = dict(backbone=dict(backbone={{_base_.swin_b}}))

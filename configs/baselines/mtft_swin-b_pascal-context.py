@@ -1,6 +1,3 @@
-# Multi-task full fine-tuning: one Swin-B, shared output norms, 4 heads.
-_base_ = [
-    '../_base_/models/multitask_swin-b.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
-]
+# mtft_swin-t_pascal-context.py with Swin-B.
+_base_ = ['./mtft_swin-t_pascal-context.py', '../_base_/models/swin_sizes.py']
+model = dict(backbone={{_base_.swin_b}})

@@ -1,9 +1,6 @@
-# phm-adapter on a frozen ImageNet-1k Swin-S, PASCAL-Context (4 tasks).
+# phm-adapter_swin-t_pascal-context.py with Swin-S.
 _base_ = [
-    '../_base_/models/peft_swin-s.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py',
-    '../_base_/methods/phm-adapter.py'
+    './phm-adapter_swin-t_pascal-context.py',
+    '../_base_/models/swin_sizes.py'
 ]
-model = dict(backbone=dict(tuner={{_base_.tuner}}))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+model = dict(backbone=dict(backbone={{_base_.swin_s}}))

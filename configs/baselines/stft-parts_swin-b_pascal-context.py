@@ -1,8 +1,6 @@
-# Single-task full fine-tuning of Swin-B on human_parts (one of the four
-# single-task models whose results are the Δm references).
+# stft-parts_swin-t_pascal-context.py with Swin-B.
 _base_ = [
-    '../_base_/models/multitask_swin-b.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py'
+    './stft-parts_swin-t_pascal-context.py',
+    '../_base_/models/swin_sizes.py'
 ]
-tasks = dict(_delete_=True, human_parts={{_base_.tasks.human_parts}})
+model = dict(backbone={{_base_.swin_b}})

@@ -1,9 +1,6 @@
-# vpt-deep on a frozen ImageNet-1k Swin-B, PASCAL-Context (4 tasks).
+# vpt-deep_swin-t_pascal-context.py with Swin-B.
 _base_ = [
-    '../_base_/models/peft_swin-b.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py',
-    '../_base_/methods/vpt-deep.py'
+    './vpt-deep_swin-t_pascal-context.py',
+    '../_base_/models/swin_sizes.py'
 ]
-model = dict(backbone=dict(tuner={{_base_.tuner}}))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+model = dict(backbone=dict(backbone={{_base_.swin_b}}))

@@ -1,9 +1,6 @@
 # vpt-shallow on a frozen ImageNet-1k Swin-T, PASCAL-Context (4 tasks).
 _base_ = [
-    '../_base_/models/peft_swin-t.py',
-    '../_base_/datasets/pascal_context_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/adamw_cosine_40k.py',
+    '../_base_/peft_swin-t_pascal-context.py',
     '../_base_/methods/vpt-shallow.py'
 ]
 model = dict(backbone=dict(tuner={{_base_.tuner}}))
-optim_wrapper = dict(optimizer=dict(lr=1e-3))

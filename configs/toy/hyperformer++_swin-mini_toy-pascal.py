@@ -1,10 +1,9 @@
 # hyperformer++ on the synthetic toy data (frozen, randomly initialised small Swin).
 _base_ = [
-    '../_base_/models/peft_swin-mini.py',
-    '../_base_/datasets/toy_pascal_mt.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/toy.py', '../_base_/methods/hyperformer++.py'
+    './_base_/peft_swin-mini_toy-pascal.py',
+    '../_base_/methods/hyperformer++.py'
 ]
 model = dict(backbone=dict(tuner={{_base_.tuner}}))
-# hypernetworks at a 10x smaller learning rate (see the PASCAL configs)
+# hypernetworks at 0.1x the heads' rate (see _base_/methods/polyhistor.py)
 optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'backbone.tuner': dict(lr_mult=0.1)}))

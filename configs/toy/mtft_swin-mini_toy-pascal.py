@@ -1,8 +1,4 @@
 # Multi-task full fine-tuning on the synthetic toy data (minutes on a CPU).
 # Generate the data first:
 #   python tools/misc/generate_toy_pascal_mt.py data/toy_pascal_mt
-_base_ = [
-    '../_base_/models/multitask_swin-mini.py',
-    '../_base_/datasets/toy_pascal_mt.py', '../_base_/default_runtime.py',
-    '../_base_/schedules/toy.py'
-]
+_base_ = ['./_base_/multitask_swin-mini_toy-pascal.py']

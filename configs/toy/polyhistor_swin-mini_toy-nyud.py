@@ -2,8 +2,7 @@
 # initialised small Swin; minutes on a CPU). Generate the data first:
 #   python tools/misc/generate_toy_nyud_mt.py data/toy_nyud_mt
 _base_ = [
-    '../_base_/models/peft_swin-mini.py', '../_base_/datasets/toy_nyud_mt.py',
-    '../_base_/default_runtime.py', '../_base_/schedules/toy.py',
+    './_base_/peft_swin-mini_toy-nyud.py',
     '../_base_/methods/polyhistor.py'
 ]
 model = dict(backbone=dict(tuner={{_base_.tuner}}))

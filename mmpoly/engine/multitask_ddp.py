@@ -1,5 +1,4 @@
 """Distributed data parallel wrapper for multi-task segmentors."""
-from contextlib import nullcontext
 from typing import Dict, Union
 
 import torch
@@ -8,8 +7,7 @@ from mmengine.optim import OptimWrapper
 from mmengine.registry import MODEL_WRAPPERS  # the Runner looks wrappers up in
 # the root registry, without the default scope
 
-from ..models.segmentors.multitask_segmentor import (accumulate_log_vars,
-                                                     backward_without_step)
+from ..models.segmentors.per_task_step import per_task_train_step
 
 
 @MODEL_WRAPPERS.register_module()
@@ -47,21 +45,12 @@ class MultiTaskDDP(MMDistributedDataParallel):
                    optim_wrapper: OptimWrapper) -> Dict[str, torch.Tensor]:
         if not self._per_task:
             return super().train_step(data, optim_wrapper)
-        module = self.module
-        with optim_wrapper.optim_context(self):
-            data = module.data_preprocessor(data, training=True)
-        log_vars: Dict[str, torch.Tensor] = {}
-        tasks = module.tasks
-        for k, task in enumerate(tasks):
-            last = k == len(tasks) - 1
-            with (nullcontext() if last else self.no_sync()):
-                with optim_wrapper.optim_context(self):
-                    losses = self._run_forward(
-                        dict(data, tasks=(task, )), mode='loss')
-                loss, task_vars = module.parse_losses(losses)
-                accumulate_log_vars(log_vars, task_vars)
-                if last:
-                    optim_wrapper.update_params(loss)
-                else:
-                    backward_without_step(optim_wrapper, loss)
-        return log_vars
+        return per_task_train_step(
+            self.module,
+            data,
+            optim_wrapper,
+            self.module.tasks,
+            lambda batch, task: self._run_forward(
+                dict(batch, tasks=(task, )), mode='loss'),
+            context_model=self,
+            no_sync=self.no_sync)

@@ -96,7 +96,9 @@ def _figure_parts(h: int, w: int, cy: float, cx: float,
     }
 
 
-def _struct(rows: List[dict], fields: Tuple[str, ...]) -> np.ndarray:
+def mat_struct(rows: List[dict], fields: Tuple[str, ...]) -> np.ndarray:
+    """A ``(1, N)`` MATLAB struct array, as ``scipy.io.savemat`` writes
+    it, of ``rows`` (dicts with ``fields``)."""
     if not rows:
         return np.zeros((0, 0))
     arr = np.empty((1, len(rows)), dtype=[(f, 'O') for f in fields])
@@ -163,7 +165,7 @@ class ToyPascalSample:
                     **{'class': 'person' if cls == PERSON else f'voc{cls}'},
                     class_ind=np.array([[cls]], np.uint8),
                     mask=mask.astype(np.uint8),
-                    parts=_struct(part_rows, ('part_name', 'mask'))))
+                    parts=mat_struct(part_rows, ('part_name', 'mask'))))
 
         # thin ignore borders around objects, as in VOC annotations
         fg = self.semseg > 0
@@ -179,9 +181,8 @@ class ToyPascalSample:
     def human_parts_struct(self, img_id: str) -> np.ndarray:
         anno = np.empty((1, 1), dtype=[('imname', 'O'), ('objects', 'O')])
         anno[0, 0]['imname'] = img_id
-        anno[0,
-             0]['objects'] = _struct(self.objects,
-                                     ('class', 'class_ind', 'mask', 'parts'))
+        anno[0, 0]['objects'] = mat_struct(
+            self.objects, ('class', 'class_ind', 'mask', 'parts'))
         return anno
 
 

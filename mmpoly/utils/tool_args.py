@@ -35,6 +35,38 @@ def add_debug_arg(parser: argparse.ArgumentParser) -> None:
         help='on an error, show the full traceback instead of one line')
 
 
+def add_toy_data_args(parser: argparse.ArgumentParser, size: int,
+                      size_help: str) -> None:
+    """The arguments of the toy data generators: ``out_dir``, ``--train``,
+    ``--val``, ``--size``, ``--seed``, ``--overwrite``, ``--debug``."""
+    parser.add_argument('out_dir', help='root of the data set to create')
+    for name, default in (('train', 64), ('val', 32)):
+        parser.add_argument(
+            f'--{name}',
+            type=int,
+            default=default,
+            help=f'number of {name} images')
+    parser.add_argument('--size', type=int, default=size, help=size_help)
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='write into a non-empty directory')
+    add_debug_arg(parser)
+
+
+def add_shape_arg(parser: argparse.ArgumentParser, flag: str,
+                  help: str) -> None:
+    """``flag H W``: an input size, 448 x 448 by default."""
+    parser.add_argument(
+        flag,
+        type=int,
+        nargs=2,
+        default=(448, 448),
+        metavar=('H', 'W'),
+        help=help)
+
+
 def load_runner_config(args: argparse.Namespace) -> Config:
     """The config of ``args.config`` with the runner arguments applied.
 

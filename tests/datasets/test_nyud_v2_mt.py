@@ -30,7 +30,12 @@ def roots(tmp_path_factory):
     for layout in ('nyud_mt', 'invpt'):
         root = str(tmp_path_factory.mktemp(layout))
         generate_toy_nyud_mt(
-            root, layout, num_train=6, num_val=3, size=64, seed=3,
+            root,
+            layout,
+            num_train=6,
+            num_val=3,
+            size=64,
+            seed=3,
             overwrite=True)
         out[layout] = root
     return out
@@ -86,8 +91,9 @@ def test_packed_ground_truth(roots):
     assert (h, w) == (48, 64)
     sem = s.get_gt('semseg').data
     assert sem.shape == (1, h, w) and sem.dtype == torch.int64
-    png = mmcv.imread(ds.get_data_info(1)['gt_files']['semseg'].path,
-                      'unchanged').astype(np.int64)
+    png = mmcv.imread(
+        ds.get_data_info(1)['gt_files']['semseg'].path,
+        'unchanged').astype(np.int64)
     expected = np.where(png == 0, 255, png - 1)
     np.testing.assert_array_equal(sem[0].numpy(), expected)
     assert (sem == 255).any()  # some void boundary pixels
@@ -103,9 +109,11 @@ def test_packed_ground_truth(roots):
     # the floor (class 1) faces up: normals consistent with the geometry
     floor = sem[0] == 1
     assert floor.any()
-    torch.testing.assert_close(normals[:, floor].mean(1),
-                               torch.tensor([0.0, 1.0, 0.0]), atol=1e-4,
-                               rtol=0)
+    torch.testing.assert_close(
+        normals[:, floor].mean(1),
+        torch.tensor([0.0, 1.0, 0.0]),
+        atol=1e-4,
+        rtol=0)
 
 
 def test_task_subset_and_explicit_layout(roots):

@@ -19,20 +19,11 @@ from mmpoly.datasets.transforms import LoadMultiTaskAnnotations
 from mmpoly.tasks import (BinaryTask, DataFormatError, EdgeTask, NormalsTask,
                           SegmentationTask, TaskSet)
 from mmpoly.tasks.normals_task import encode_normals
+from mmpoly.testing.toy_pascal import mat_struct
 
 WALL, FLOOR, SKY, GRASS, TV = 440, 158, 360, 187, 427
 
-
 # ------------------------------------------------------------------ helpers
-def _struct(rows, fields):
-    """Exactly like mmpoly.testing.toy_pascal._struct."""
-    if not rows:
-        return np.zeros((0, 0))
-    arr = np.empty((1, len(rows)), dtype=[(f, 'O') for f in fields])
-    for i, row in enumerate(rows):
-        for f in fields:
-            arr[0, i][f] = row[f]
-    return arr
 
 
 def _obj(cls, mask, parts):
@@ -44,7 +35,7 @@ def _obj(cls, mask, parts):
         'mask':
         mask.astype(np.uint8),
         'parts':
-        _struct([
+        mat_struct([
             dict(part_name=name, mask=m.astype(np.uint8)) for name, m in parts
         ], ('part_name', 'mask')),
     }
@@ -53,8 +44,8 @@ def _obj(cls, mask, parts):
 def _write_anno(path, objects):
     anno = np.empty((1, 1), dtype=[('imname', 'O'), ('objects', 'O')])
     anno[0, 0]['imname'] = 'x'
-    anno[0, 0]['objects'] = _struct(objects,
-                                    ('class', 'class_ind', 'mask', 'parts'))
+    anno[0, 0]['objects'] = mat_struct(objects,
+                                       ('class', 'class_ind', 'mask', 'parts'))
     savemat(path, {'anno': anno})
     return path
 

@@ -180,28 +180,26 @@ def test_resize_normals_unit_and_zero():
     np.testing.assert_allclose(resize_normals(n, (12, 10)), n, atol=1e-6)
 
 
+def random_resize(ratio_range, **kw) -> dict:
+    """mmseg's RandomResize of a (32, 24) scale with MultiTaskResize."""
+    return dict(
+        type='RandomResize',
+        scale=(32, 24),
+        ratio_range=ratio_range,
+        keep_ratio=True,
+        resize_type='MultiTaskResize',
+        **kw)
+
+
 def test_random_resize_with_multitask_resize():
-    t = TRANSFORMS.build(
-        dict(
-            type='RandomResize',
-            scale=(32, 24),
-            ratio_range=(1.5, 1.5),
-            keep_ratio=True,
-            resize_type='MultiTaskResize',
-            interpolation='nearest'))
+    t = TRANSFORMS.build(random_resize((1.5, 1.5), interpolation='nearest'))
     r = t(make_results())
     assert r['img'].shape[:2] == (36, 48)
     check_aligned(r, exact_normals=False)
 
 
 def test_random_resize_bilinear_normals_unit():
-    t = TRANSFORMS.build(
-        dict(
-            type='RandomResize',
-            scale=(32, 24),
-            ratio_range=(0.6, 1.4),
-            keep_ratio=True,
-            resize_type='MultiTaskResize'))
+    t = TRANSFORMS.build(random_resize((0.6, 1.4)))
     for _ in range(3):
         r = t(make_results())
         h, w = r['img'].shape[:2]
@@ -291,13 +289,7 @@ def test_pad_size_divisor_and_other_field():
 def test_full_train_pipeline_aligned():
     np.random.seed(1)
     pipeline = Compose([
-        dict(
-            type='RandomResize',
-            scale=(32, 24),
-            ratio_range=(1.25, 1.25),
-            keep_ratio=True,
-            resize_type='MultiTaskResize',
-            interpolation='nearest'),
+        random_resize((1.25, 1.25), interpolation='nearest'),
         dict(type='RandomCrop', crop_size=(20, 20)),
         dict(type='MultiTaskRandomFlip', prob=1.0),
         dict(type='MultiTaskPad', size=(24, 24)),

@@ -3,12 +3,12 @@
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import mmcv
 import numpy as np
 import pytest
+from mmpoly_test_utils import TWO_ITERATIONS, run_tool, toy_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PY = sys.executable
@@ -18,33 +18,12 @@ pytestmark = pytest.mark.e2e
 
 
 def run(args, check=True):
-    env = dict(os.environ, PYTHONPATH=REPO)
-    proc = subprocess.run(
-        args, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{args} failed:\n{proc.stdout[-3000:]}\n'
-                             f'{proc.stderr[-5000:]}')
-    return proc
+    return run_tool(args, check=check)
 
 
 def options(root):
-    opts = {}
-    for phase in ('train', 'val', 'test'):
-        opts.update({
-            f'{phase}_dataloader.dataset.data_root': root,
-            f'{phase}_dataloader.num_workers': 0,
-            f'{phase}_dataloader.persistent_workers': False,
-        })
-    opts.update({
-        'train_dataloader.batch_size': 2,
-        'test_dataloader.batch_size': 1,  # the inferencer's batch
-        'val_dataloader.batch_size': 1,
-        'train_cfg.max_iters': 2,
-        'train_cfg.val_interval': 2,
-        'default_hooks.checkpoint.interval': 2,
-        'default_hooks.logger.interval': 1,
-    })
-    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+    # test batches of one image, the inferencer's batch
+    return toy_options(root, batch_size=1, **TWO_ITERATIONS)
 
 
 @pytest.fixture(scope='module')

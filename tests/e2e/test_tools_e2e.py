@@ -10,8 +10,7 @@ import sys
 import mmcv
 import numpy as np
 import pytest
-
-from mmpoly.testing.toy_pascal import generate_toy_pascal_mt
+from mmpoly_test_utils import run_tool, toy_data, toy_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PY = sys.executable
@@ -23,42 +22,16 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope='module')
 def data_root(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp('toy_e2e'))
     # 5 val images: an odd count, so 2 processes need a padded sampler
-    generate_toy_pascal_mt(
-        root, num_train=8, num_val=5, size=64, seed=1, overwrite=True)
-    return root
+    return toy_data(tmp_path_factory, 'toy_e2e', num_val=5, seed=1)
 
 
 def options(data_root, **extra):
-    opts = {
-        'train_dataloader.dataset.data_root': data_root,
-        'val_dataloader.dataset.data_root': data_root,
-        'test_dataloader.dataset.data_root': data_root,
-        'train_dataloader.batch_size': 2,
-        'train_dataloader.num_workers': 0,
-        'train_dataloader.persistent_workers': False,
-        'val_dataloader.batch_size': 2,
-        'val_dataloader.num_workers': 0,
-        'val_dataloader.persistent_workers': False,
-        'test_dataloader.batch_size': 2,
-        'test_dataloader.num_workers': 0,
-        'test_dataloader.persistent_workers': False,
-        'default_hooks.logger.interval': 1,
-    }
-    opts.update(extra)
-    return ['--cfg-options'] + [f'{k}={v}' for k, v in opts.items()]
+    return toy_options(data_root, batch_size=2, **extra)
 
 
 def run(args, env=None, check=True):
-    env = dict(os.environ, **(env or {}))
-    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
-    proc = subprocess.run(
-        args, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f'{args} failed ({proc.returncode}):\n'
-                             f'{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
-    return proc
+    return run_tool(args, env=env, check=check)
 
 
 @pytest.mark.parametrize('config', [TOY_MTFT, TOY_POLY])
@@ -306,3 +279,24 @@ def test_missing_data_root_fails_early(tmp_path):
     assert missing in err and 'JPEGImages' in err and 'Expected layout' in err
     assert 'Traceback' not in err
     assert not osp.exists(osp.join(str(tmp_path / 'w'), 'iter_1.pth'))
+
+
+def test_launchers_find_the_repository_environment():
+    """Without PYTHON the launchers use the repository's .venv (as set up by
+    `make demo` / `make test`), not whatever `python` PATH finds first."""
+
+    def launcher_python(extra_env):
+        env = {k: v for k, v in os.environ.items() if k != 'PYTHON'}
+        env.update(extra_env, PATH='/usr/bin:/bin')
+        proc = subprocess.run(
+            ['bash', '-c', 'source tools/launchers/python.sh; echo $PYTHON'],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True)
+        return proc.stdout.strip()
+
+    venv = osp.join(REPO, '.venv', 'bin', 'python')
+    expected = venv if os.access(venv, os.X_OK) else 'python'
+    assert launcher_python({}) == expected
+    assert launcher_python({'PYTHON': '/opt/py'}) == '/opt/py'

@@ -8,7 +8,7 @@ from mmpoly_test_utils import (TASKS, fake_batch, mini_swin, segmentor_cfg,
                                small_tuner)
 from mmseg.registry import MODELS
 
-from mmpoly.models.tuners import prompted_window_attention
+from mmpoly.models.tuners.layers import prompted_window_attention
 
 # yapf: disable
 METHOD_TUNERS = {
@@ -17,6 +17,7 @@ METHOD_TUNERS = {
     'vpt-shallow': dict(type='VPTShallow', num_tokens=5),
     'vpt-deep': dict(type='VPTDeep', num_tokens=5),
     'lora': dict(type='LoRATuner', rank=4),
+    'ia3': dict(type='IA3'),
     'adapter': dict(type='AdapterTuner', reduction=2),
     'shared-adapter': dict(type='SharedAdapter', reduction=2),
     'low-rank-adapter': dict(type='LowRankAdapter', reduction=2, rank=4),

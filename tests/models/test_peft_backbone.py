@@ -1,7 +1,8 @@
 """PEFTBackbone: the wrapper mechanics independent of the method."""
 import pytest
 import torch
-from mmpoly_test_utils import TASKS, mini_swin, small_tuner
+from mmpoly_test_utils import (TASKS, build_peft_backbone, mini_swin,
+                               small_tuner)
 from mmseg.registry import MODELS
 
 MMSEG_SWIN = dict(
@@ -14,13 +15,7 @@ MMSEG_SWIN = dict(
 
 
 def build(backbone=None, **kw):
-    torch.manual_seed(0)
-    return MODELS.build(
-        dict(
-            type='PEFTBackbone',
-            backbone=backbone or mini_swin(),
-            tasks=TASKS,
-            **kw))
+    return build_peft_backbone(swin=backbone, **kw)
 
 
 @pytest.mark.parametrize('kind',

@@ -1,11 +1,12 @@
 """Polyhistor / Polyhistor-Lite tuners plugged into PEFTBackbone."""
 import pytest
 import torch
-from mmpoly_test_utils import (TASKS, fake_batch, mini_swin, segmentor_cfg,
-                               small_tuner)
+from mmpoly_test_utils import (TASKS, build_peft_backbone, fake_batch,
+                               mini_swin, segmentor_cfg, small_tuner)
 from mmseg.registry import MODELS
 
-from mmpoly.models.tuners import AdapterWeights, kron_sum, kron_sum_vector
+from mmpoly.models.tuners.layers import (AdapterWeights, kron_sum,
+                                         kron_sum_vector)
 
 WIDTHS = dict(
     tiny=[96, 192, 384, 768],
@@ -15,14 +16,7 @@ DEPTHS = dict(tiny=[2, 2, 6, 2], small=[2, 2, 18, 2], base=[2, 2, 18, 2])
 
 
 def build_backbone(tuner, swin=None, tasks=TASKS, **kw):
-    torch.manual_seed(0)
-    return MODELS.build(
-        dict(
-            type='PEFTBackbone',
-            backbone=swin or mini_swin(),
-            tasks=tasks,
-            tuner=tuner,
-            **kw))
+    return build_peft_backbone(tuner, swin, tasks, **kw)
 
 
 def build_segmentor(kind='Polyhistor', **tuner_kw):

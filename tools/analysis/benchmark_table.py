@@ -29,7 +29,7 @@ from mmpoly.utils import build_model_offline, count_parameters
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.config_lookup import repo_configs_dir
 from mmpoly.utils.flops import count_flops
-from mmpoly.utils.tool_args import add_debug_arg
+from mmpoly.utils.tool_args import add_debug_arg, add_shape_arg
 
 # method key -> (name, paper's printed trainable count, reported metrics
 # semseg / parts / sal / normals / Δm, from ../shared/METHODS.md)
@@ -44,6 +44,7 @@ METHODS = OrderedDict([
     ('vpt-shallow', ('VPT-shallow', '—', None)),
     ('vpt-deep', ('VPT-deep', '3.43 M', (None, None, None, None, -10.85))),
     ('lora', ('LoRA', '2.87 M', (70.12, 57.73, 61.90, 18.96, -2.17))),
+    ('ia3', ('IA³ (added)', '—', None)),
     ('adapter', ('Adapter', '11.24 M', (None, None, None, None, -2.71))),
     ('shared-adapter', ('Shared adapter', '4.74 M', None)),
     ('low-rank-adapter', ('Low-rank adapter', '—', None)),
@@ -105,13 +106,8 @@ def parse_args():
         '--results',
         default='results',
         help='folder of <config name>/metrics.json')
-    parser.add_argument(
-        '--flops-shape',
-        type=int,
-        nargs=2,
-        default=(448, 448),
-        metavar=('H', 'W'),
-        help='input of the GFLOPs column (one image, all tasks)')
+    add_shape_arg(parser, '--flops-shape',
+                  'input of the GFLOPs column (one image, all tasks)')
     parser.add_argument(
         '--no-flops', action='store_true', help='leave the GFLOPs out')
     parser.add_argument(

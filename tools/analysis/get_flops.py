@@ -15,19 +15,13 @@ import argparse
 from mmpoly.utils import build_model_offline
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.flops import count_flops
-from mmpoly.utils.tool_args import add_debug_arg
+from mmpoly.utils.tool_args import add_debug_arg, add_shape_arg
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('config', help='config file (or its short name)')
-    parser.add_argument(
-        '--shape',
-        type=int,
-        nargs=2,
-        default=(448, 448),
-        metavar=('H', 'W'),
-        help='input size')
+    add_shape_arg(parser, '--shape', 'input size')
     parser.add_argument('--tasks', nargs='+', help='tasks (default: all)')
     add_debug_arg(parser)
     return parser.parse_args()

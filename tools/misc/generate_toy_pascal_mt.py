@@ -8,24 +8,12 @@ import argparse
 
 from mmpoly.testing.toy_pascal import generate_toy_pascal_mt
 from mmpoly.utils.cli import run_tool
-from mmpoly.utils.tool_args import add_debug_arg
+from mmpoly.utils.tool_args import add_toy_data_args
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('out_dir', help='root of the data set to create')
-    parser.add_argument(
-        '--train', type=int, default=64, help='number of training images')
-    parser.add_argument(
-        '--val', type=int, default=32, help='number of validation images')
-    parser.add_argument(
-        '--size', type=int, default=96, help='largest image side in pixels')
-    parser.add_argument('--seed', type=int, default=0, help='random seed')
-    parser.add_argument(
-        '--overwrite',
-        action='store_true',
-        help='write into a non-empty directory')
-    add_debug_arg(parser)
+    add_toy_data_args(parser, 96, 'largest image side in pixels')
     return parser.parse_args()
 
 

@@ -69,15 +69,11 @@ train_dataloader = dict(
         split='train',
         pipeline=train_pipeline))
 val_dataloader = dict(
+    train_dataloader,
     batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        split='val',
-        pipeline=test_pipeline))
+    dataset=dict(train_dataloader['dataset'], split='val',
+                 pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # every task's metrics, and Δm once every task has a delta_m_reference

@@ -1,4 +1,3 @@
 # The multitask_swin-t model with the Swin-B backbone.
 _base_ = ['./multitask_swin-t.py', './swin_sizes.py']
-swin = {{_base_.swin_b}}
-model = dict(backbone=swin)
+model = dict(backbone={{_base_.swin_b}})

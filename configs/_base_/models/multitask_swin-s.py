@@ -1,4 +1,3 @@
 # The multitask_swin-t model with the Swin-S backbone.
 _base_ = ['./multitask_swin-t.py', './swin_sizes.py']
-swin = {{_base_.swin_s}}
-model = dict(backbone=swin)
+model = dict(backbone={{_base_.swin_s}})

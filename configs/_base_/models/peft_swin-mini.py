@@ -1,10 +1,6 @@
-# The multitask_swin-mini model with its backbone frozen inside PEFTBackbone
-# (per-task output norms, adapter-only checkpoints). Method configs set
-# model.backbone.tuner; without one this is "decoders only".
-_base_ = ['./multitask_swin-mini.py']
+# peft_swin-t.py with the small Swin and the 64-channel heads of
+# multitask_swin-mini.py.
+_base_ = ['./peft_swin-t.py', './swin_sizes.py']
 model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PEFTBackbone',
-        backbone={{_base_.swin}},
-        save_trainable_only=True))
+    backbone=dict(backbone={{_base_.swin_mini}}),
+    decode_head=dict(channels=64))

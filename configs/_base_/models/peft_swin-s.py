@@ -1,10 +1,3 @@
-# The multitask_swin-s model with its backbone frozen inside PEFTBackbone
-# (per-task output norms, adapter-only checkpoints). Method configs set
-# model.backbone.tuner; without one this is "decoders only".
-_base_ = ['./multitask_swin-s.py']
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='PEFTBackbone',
-        backbone={{_base_.swin}},
-        save_trainable_only=True))
+# peft_swin-t.py with the Swin-S backbone.
+_base_ = ['./peft_swin-t.py', './swin_sizes.py']
+model = dict(backbone=dict(backbone={{_base_.swin_s}}))

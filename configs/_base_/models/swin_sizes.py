@@ -1,4 +1,5 @@
-# The Swin-S and Swin-B backbones (mmpretrain, ImageNet-1k weights) as
+# The Swin-S and Swin-B backbones (mmpretrain, ImageNet-1k weights), and a
+# small randomly initialised Swin for the toy configs and tests, as
 # overrides of the Swin-T config `swin` of multitask_swin-t.py: a config of
 # another size inherits its Swin-T config and this file, and merges one of
 # these into its backbone.
@@ -14,3 +15,11 @@ swin_b = dict(
     init_cfg=dict(
         checkpoint='https://download.openmmlab.com/mmclassification/v0/swin-transformer/swin_base_224_b16x64_300e_imagenet_20210616_190742-93230b0d.pth'  # noqa
     ))
+swin_mini = dict(
+    arch=dict(
+        _delete_=True,
+        embed_dims=32,
+        depths=[2, 2, 2, 2],
+        num_heads=[1, 2, 4, 8]),
+    drop_path_rate=0.1,
+    init_cfg=None)

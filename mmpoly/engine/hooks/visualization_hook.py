@@ -61,15 +61,9 @@ class MultiTaskVisualizationHook(Hook):
                        outputs: Sequence) -> None:
         if not self.draw or batch_idx % self.interval:
             return
-        visualizer = Visualizer.get_current_instance()
         for sample in outputs:
-            visualizer.add_datasample(
-                f'val_{osp.basename(sample.img_path)}',
-                self._image(sample),
-                data_sample=sample,
-                show=self.show,
-                wait_time=self.wait_time,
-                step=runner.iter)
+            self._draw(f'val_{osp.basename(sample.img_path)}', sample,
+                       runner.iter)
 
     def after_test_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
                         outputs: Sequence) -> None:
@@ -77,17 +71,23 @@ class MultiTaskVisualizationHook(Hook):
             return
         if self.show_dir is None and batch_idx % self.interval:
             return
-        visualizer = Visualizer.get_current_instance()
         for sample in outputs:
             name = sample.get('img_id') or osp.splitext(
                 osp.basename(sample.img_path))[0]
             out_file = None if self.show_dir is None else osp.join(
                 self.show_dir, f'{name}.png')
-            visualizer.add_datasample(
-                f'test_{name}',
-                self._image(sample),
-                data_sample=sample,
-                show=self.show,
-                wait_time=self.wait_time,
-                out_file=out_file,
-                step=batch_idx)
+            self._draw(f'test_{name}', sample, batch_idx, out_file)
+
+    def _draw(self,
+              name: str,
+              sample,
+              step: int,
+              out_file: Optional[str] = None) -> None:
+        Visualizer.get_current_instance().add_datasample(
+            name,
+            self._image(sample),
+            data_sample=sample,
+            show=self.show,
+            wait_time=self.wait_time,
+            out_file=out_file,
+            step=step)

@@ -10,7 +10,7 @@ from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from ...tasks import check_task_names
-from ..tuners.base_tuner import BaseTuner
+from ..tuners import BaseTuner
 from .feature_channels import feature_channels
 from .task_conditioned import Features, TaskConditionedBackbone
 from .trainable_state_dict import TrainableOnlyStateDict

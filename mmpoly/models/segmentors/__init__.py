@@ -1,6 +1,6 @@
-from .multitask_segmentor import (MultiTaskSegmentor, accumulate_log_vars,
-                                  backward_without_step)
+from .multitask_segmentor import MultiTaskSegmentor
+from .per_task_step import backward_without_step, per_task_train_step
 
 __all__ = [
-    'MultiTaskSegmentor', 'backward_without_step', 'accumulate_log_vars'
+    'MultiTaskSegmentor', 'backward_without_step', 'per_task_train_step'
 ]

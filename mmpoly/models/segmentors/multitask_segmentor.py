@@ -15,6 +15,7 @@ from ...structures import MultiTaskDataSample
 from ...tasks import BaseTask, TaskSet, build_tasks
 from ..backbones.feature_channels import feature_channels
 from ..backbones.task_conditioned import Features, TaskConditionedBackbone
+from .per_task_step import per_task_train_step
 
 
 @MODELS.register_module()
@@ -292,42 +293,10 @@ class MultiTaskSegmentor(BaseSegmentor):
         """
         if not self.uses_per_task_backward:
             return super().train_step(data, optim_wrapper)
-        with optim_wrapper.optim_context(self):
-            data = self.data_preprocessor(data, True)
-        log_vars = {}
-        for k, task in enumerate(self.tasks):
-            with optim_wrapper.optim_context(self):
-                losses = self.loss(
-                    data['inputs'], data['data_samples'], tasks=(task, ))
-            loss, task_vars = self.parse_losses(losses)
-            accumulate_log_vars(log_vars, task_vars)
-            if k < len(self.tasks) - 1:
-                backward_without_step(optim_wrapper, loss)
-            else:
-                optim_wrapper.update_params(loss)
-        return log_vars
-
-
-def accumulate_log_vars(total: dict, new: dict) -> None:
-    """Add the logged values of one task's losses into ``total``."""
-    for key, value in new.items():
-        total[key] = total[key] + value if key in total else value
-
-
-def backward_without_step(optim_wrapper: OptimWrapper,
-                          loss: torch.Tensor) -> None:
-    """Back-propagate ``loss`` into the gradients without an optimiser step.
-
-    Uses the wrapper's loss scaling for gradient accumulation and, under
-    mixed precision, its loss scaler; it does not count as a micro-step, so
-    the wrapper's accumulation logic sees one ``update_params`` per
-    iteration.
-    """
-    loss = optim_wrapper.scale_loss(loss)
-    scaler = getattr(optim_wrapper, 'loss_scaler', None)
-    if scaler is not None:
-        loss = scaler.scale(loss)
-    loss.backward()
+        return per_task_train_step(
+            self, data, optim_wrapper, self.tasks,
+            lambda batch, task: self.loss(
+                batch['inputs'], batch['data_samples'], tasks=(task, )))
 
 
 def _with_tasks(cfg: Optional[dict],

@@ -1,16 +1,15 @@
 """Polyhistor-Lite: one global decomposed hypernetwork + layer-wise scaling
 kernels (Liu et al., NeurIPS 2022)."""
-from typing import Dict, Optional, Sequence
+from typing import Dict
 
 import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .adapter_weights import AdapterWeights
-from .hyper_adapter_tuner import HyperAdapterTuner, SiteKey
-from .hypernetwork_layers import LowRankGenerator, TaskProjector
-from .kronecker import kron_sum, kron_sum_vector
-from .swin_sites import SwinArch
+from ..base import HyperAdapterTuner, SiteKey, check_reduction
+from ..layers import (AdapterGenerators, AdapterWeights, TaskProjector,
+                      kron_sum, kron_sum_vector)
+from ..sites import SwinArch
 
 
 class StageScalingKernels(nn.Module):
@@ -23,6 +22,9 @@ class StageScalingKernels(nn.Module):
     ``(s x s x 1)`` kernel shared by γ and β. Stage 1 (``s = 1``) has no
     kernels: it uses the templates directly.
     """
+
+    embedding_names = ('layer_embeds', 'weight_kernels', 'bias_kernels',
+                       'norm_kernels')
 
     def __init__(self, scale: int, depth: int, num_positions: int,
                  embed_dims: int, norm_generators: bool) -> None:
@@ -38,7 +40,7 @@ class StageScalingKernels(nn.Module):
 
 
 @MODELS.register_module()
-class PolyhistorLite(HyperAdapterTuner):
+class PolyhistorLite(HyperAdapterTuner, AdapterGenerators):
     """Polyhistor-Lite: template adapters at the first stage's width, scaled
     to every stage by Kronecker products.
 
@@ -51,33 +53,21 @@ class PolyhistorLite(HyperAdapterTuner):
     stage width must be an integer multiple of the first.
 
     Args:
-        embed_dims, hidden_dims, code_dims, reduction, rank,
-        norm_generators: As in :class:`Polyhistor`.
-        **kwargs: :class:`HyperAdapterTuner` arguments.
+        rank: Rank ``k`` of the generated templates.
+        **kwargs: :class:`~..base.HyperAdapterTuner` arguments (embedding,
+            projector and code widths, reduction, LayerNorm generators,
+            positions, placement, activation, initialisation).
     """
 
-    _stage_pattern = r'^stage_kernels\.(\d+)\.'
+    embedding_names = ('task_embeds', 'position_embeds')
 
-    def __init__(self,
-                 embed_dims: int = 128,
-                 hidden_dims: int = 128,
-                 code_dims: int = 64,
-                 reduction: int = 1,
-                 rank: int = 16,
-                 norm_generators: bool = False,
-                 positions: Sequence[str] = ('attn', 'ffn'),
-                 **kwargs) -> None:
-        super().__init__(positions=positions, **kwargs)
-        self.embed_dims, self.hidden_dims = embed_dims, hidden_dims
-        self.code_dims, self.reduction, self.rank = code_dims, reduction, rank
-        self.norm_generators = norm_generators
-        self.task_embeds: Optional[nn.Parameter] = None
+    def __init__(self, rank: int = 16, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.rank = rank
 
-    def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
+    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
         base = arch.widths[0]
-        if base % self.reduction:
-            raise ValueError(f'first stage width {base} is not divisible by '
-                             f'reduction {self.reduction}')
+        check_reduction(self.reduction, [base])
         scales = []
         for w in arch.widths:
             if w % base:
@@ -86,19 +76,15 @@ class PolyhistorLite(HyperAdapterTuner):
             scales.append(w // base)
         e, p, n = self.embed_dims, self.code_dims, len(self.positions)
         d = base // self.reduction
-        self.task_embeds = nn.Parameter(torch.zeros(len(tasks), e))
+        self.task_embeds = nn.Parameter(torch.zeros(len(self.tasks), e))
         self.position_embeds = nn.Parameter(torch.zeros(n, e))
         self.projector = TaskProjector(3 * e, self.hidden_dims, p)
-        self.down = LowRankGenerator(p, d, base, self.rank)
-        self.up = LowRankGenerator(p, base, d, self.rank)
-        self.down_bias = nn.Linear(p, d)
-        self.up_bias = nn.Linear(p, base)
-        self.norm_weight = nn.Linear(p, base) if self.norm_generators \
-            else None
-        self.norm_bias = nn.Linear(p, base) if self.norm_generators else None
+        self.build_generators(
+            p, base, d, rank=self.rank, norm_generators=self.norm_generators)
         self.stage_kernels = nn.ModuleList(
-            StageScalingKernels(s, depth, n, e, self.norm_generators)
-            for s, depth in zip(scales, arch.depths))
+            self.in_stage(
+                i, StageScalingKernels(s, depth, n, e, self.norm_generators))
+            for i, (s, depth) in enumerate(zip(scales, arch.depths)))
 
     def generate(self, task: str) -> Dict[SiteKey, AdapterWeights]:
         e_t = self.task_embeds[self.tasks.index(task)]
@@ -119,13 +105,9 @@ class PolyhistorLite(HyperAdapterTuner):
         ],
                          dim=-1)
         code = self.projector(cond)  # (D, n, s, P)
-        down_l, down_r = self.down(code)
-        up_l, up_r = self.up(code)
+        (down_l, down_r), (up_l, up_r), b_down, b_up, gamma, beta = \
+            self.generate_tensors(code)
         t_down, t_up = down_l @ down_r, up_l @ up_r  # (D, n, s, ., .)
-        b_down, b_up = self.down_bias(code), self.up_bias(code)
-        gamma = self.norm_weight(code) if self.norm_weight is not None \
-            else None
-        beta = self.norm_bias(code) if self.norm_bias is not None else None
         if s == 1:
             t_down, t_up, b_down, b_up = (
                 x[:, :, 0] for x in (t_down, t_up, b_down, b_up))

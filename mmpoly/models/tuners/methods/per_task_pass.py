@@ -1,11 +1,11 @@
 """A tuner with no parameters: the cost floor of per-task methods."""
-from typing import List, Sequence
+from typing import List, Optional
 
 import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .base_tuner import BaseTuner
-from .swin_sites import SwinArch
+from ..base import BaseTuner
+from ..sites import SwinArch
 
 
 @MODELS.register_module()
@@ -24,16 +24,18 @@ class PerTaskPass(BaseTuner):
             the frozen backbone needs gradients (forward-only floor).
     """
 
-    task_specific = True
+    uses_swin_sites = False  # only the patch embedding
 
     def __init__(self, backward_through_backbone: bool = True) -> None:
         super().__init__()
         self.backward_through_backbone = backward_through_backbone
 
-    def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
+    def build_modules(self, backbone: nn.Module,
+                      arch: Optional[SwinArch]) -> None:
         pass
 
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
+    def install_hooks(self, backbone: nn.Module,
+                      arch: Optional[SwinArch]) -> List:
         if not self.backward_through_backbone:
             return []
 

@@ -7,7 +7,7 @@ prompt columns (prompts are visible from every position of every window),
 and the prompts' outputs are dropped after attention (so their queries are
 never computed). With zero prompts it is exactly ``WindowMSA.forward``.
 """
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -53,20 +53,3 @@ def prompted_window_attention(msa: nn.Module, x: torch.Tensor,
     attn = msa.attn_drop(attn.softmax(dim=-1))
     out = (attn @ v).transpose(1, 2).reshape(b, n, c)
     return msa.proj_drop(msa.proj(out))
-
-
-class ForwardOverride:
-    """Replace a module's ``forward`` on the instance; ``remove()`` restores.
-
-    The module's parameters and state-dict keys are untouched.
-    """
-
-    def __init__(self, module: nn.Module, forward: Callable) -> None:
-        if 'forward' in module.__dict__:
-            raise RuntimeError(
-                f'{type(module).__name__} already has a forward override')
-        self.module = module
-        module.forward = forward
-
-    def remove(self) -> None:
-        self.module.__dict__.pop('forward', None)

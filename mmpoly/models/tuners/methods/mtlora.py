@@ -7,9 +7,9 @@ import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .base_tuner import BaseTuner
-from .lora import LoRABranch
-from .swin_sites import LINEARS, SwinArch, add_linear_branch, block_linears
+from ..base import BaseTuner
+from ..layers import LoRABranch
+from ..sites import LINEARS, SwinArch, add_linear_branch, block_linears
 
 
 @MODELS.register_module()
@@ -45,8 +45,10 @@ class MTLoRA(BaseTuner):
         unfreeze: Substrings of backbone parameter names to train as well.
     """
 
-    task_specific = False  # one shared pass; task streams branch inside
-    _stage_pattern = r'^(?:shared|task\.[^.]+)\.(\d+)\.'
+    @property
+    def task_specific(self) -> bool:
+        """False: one shared pass, whose task streams branch inside it."""
+        return False
 
     def __init__(self,
                  shared_rank: int = 64,
@@ -59,7 +61,7 @@ class MTLoRA(BaseTuner):
                                             'downsample.reduction',
                                             'relative_position_bias_table'),
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg)
+        super().__init__(init_cfg=init_cfg)
         for name, targets in (('shared_targets', shared_targets),
                               ('task_targets', task_targets)):
             if any(t not in LINEARS for t in targets):
@@ -83,27 +85,36 @@ class MTLoRA(BaseTuner):
                 p.requires_grad = True
                 self.unfrozen.append(name)
 
-    def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
+    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
 
         def branch(linear, rank):
-            return LoRABranch(linear.in_features, linear.out_features, rank,
-                              False, self.scale, self.dropout)
+            return LoRABranch(
+                linear.in_features,
+                linear.out_features,
+                rank,
+                branch_norm=False,
+                scale=self.scale,
+                dropout=self.dropout)
 
-        for blocks in arch.stages:
+        for s, blocks in enumerate(arch.stages):
             self.shared.append(
-                nn.ModuleList(
-                    nn.ModuleDict({
-                        n: branch(lin, self.shared_rank)
-                        for n, lin in block_linears(b.block).items()
-                        if n in self.shared_targets
-                    }) for b in blocks))
-        for t in tasks:
+                self.in_stage(
+                    s,
+                    nn.ModuleList(
+                        nn.ModuleDict({
+                            n: branch(lin, self.shared_rank)
+                            for n, lin in block_linears(b.block).items()
+                            if n in self.shared_targets
+                        }) for b in blocks)))
+        for t in self.tasks:
             self.task[t] = nn.ModuleList(
-                nn.ModuleDict({
-                    n: branch(lin, self.task_rank)
-                    for n, lin in block_linears(blocks[-1].block).items()
-                    if n in self.task_targets
-                }) for blocks in arch.stages)
+                self.in_stage(
+                    s,
+                    nn.ModuleDict({
+                        n: branch(lin, self.task_rank)
+                        for n, lin in block_linears(blocks[-1].block).items()
+                        if n in self.task_targets
+                    })) for s, blocks in enumerate(arch.stages))
 
     def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
         handles = []
@@ -133,9 +144,13 @@ class MTLoRA(BaseTuner):
 
     def _task_streams(self, stage: int, block: nn.Module, args,
                       output) -> None:
-        """After the shared last block of a stage, run it once per task."""
-        if self._stream is not None:
-            return
+        """After the shared last block of a stage, run it once per task.
+
+        The streams call ``block.forward``, not ``block(...)``: the block's
+        own hooks (this one) do not run again, so there is no re-entry,
+        while the hooks of its Linear layers do, and add the task's LoRA
+        terms (:attr:`_stream` names the task).
+        """
         for task in self.tasks:
             self._stream = task
             try:
@@ -159,4 +174,4 @@ class MTLoRA(BaseTuner):
         super().init_weights()
         for m in self.modules():
             if isinstance(m, LoRABranch):
-                m.reset('kaiming', 0.0)
+                m.reset_parameters('kaiming')

@@ -5,50 +5,71 @@ A tuner is plugged into a frozen backbone by
 the unmodified backbone, then calls :meth:`BaseTuner.attach`, which creates
 the method's own modules (as submodules of the tuner, so that all its
 parameters share the ``tuner.`` name prefix) and hooks them into the
-backbone's forward without changing the backbone's modules or state-dict
-keys. For each task pass the wrapper enters :meth:`BaseTuner.task_pass`, so
-the hooks know which task's modules to use.
+backbone's forward (:mod:`..sites`) without changing the backbone's modules
+or state-dict keys. For each task pass the wrapper enters
+:meth:`BaseTuner.task_pass`, so the hooks know which task's modules to use.
 """
-import re
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 
-from .swin_sites import SwinArch, describe_swin
+from ..sites import BlockInfo, SwinArch, describe_swin
+
+#: The module key of the one set of modules shared by all tasks.
+SHARED = 'shared'
 
 
 class BaseTuner(BaseModule, metaclass=ABCMeta):
     """A tuning method: its modules, its hooks and its task conditioning.
 
     Subclasses implement :meth:`build_modules` (create parameters for the
-    given backbone architecture and tasks) and :meth:`install_hooks`
-    (register forward hooks through :mod:`.swin_sites`). Optionally they
-    override :meth:`prepare_pass` (e.g. generate weights once per task pass)
-    or :meth:`parameter_overrides` (per-task replacements of backbone
-    tensors, applied with :func:`torch.func.functional_call`).
+    backbone and the tasks) and :meth:`install_hooks` (register hooks
+    through :mod:`..sites`). Optionally they override :meth:`prepare_pass`
+    (e.g. generate weights once per task pass) or
+    :meth:`parameter_overrides` (per-task replacements of backbone tensors,
+    applied with :func:`torch.func.functional_call`).
+
+    Methods with one set of modules per task key them by task name
+    (:attr:`module_keys`); with ``shared=True`` a single set, keyed
+    ``'shared'``, serves every task and the backbone runs once for all.
+
+    Args:
+        shared: One set of the method's modules for all tasks.
+        init_cfg: MMEngine initialisation config.
 
     Attributes:
-        task_specific: Whether the backbone's features depend on the task
-            (then the wrapper runs one pass per task). Shared methods set it
-            to False and get one pass for all tasks.
+        uses_swin_sites: Whether the method hooks into Swin blocks (then
+            :meth:`attach` reads the blocks with
+            :func:`~..sites.describe_swin`). Methods that only select
+            backbone tensors by name set it to False and work on any
+            backbone.
     """
 
-    task_specific: bool = True
-    #: Regex whose first group is the stage index in a parameter's name
-    #: (parameters that do not match are shared by all stages).
-    _stage_pattern: Optional[str] = None
+    uses_swin_sites: bool = True
 
-    def __init__(self, init_cfg: Optional[dict] = None) -> None:
+    def __init__(self,
+                 shared: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
+        self.is_shared = bool(shared)
         self.tasks: tuple = ()
         self.arch: Optional[SwinArch] = None
         self._handles: List = []
         self._attached = False
         self._task: Optional[str] = None
+        self._stage_ids: Dict[int, int] = {}
+        self._stage_of: Dict[str, int] = {}
+
+    @property
+    def task_specific(self) -> bool:
+        """Whether the backbone's features depend on the task (then the
+        wrapper runs one pass per task)."""
+        return not self.is_shared
 
     # ------------------------------------------------------------ set-up
     def attach(self, backbone: nn.Module, tasks: Sequence[str]) -> None:
@@ -56,8 +77,13 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
         if self._attached:
             raise RuntimeError(f'{type(self).__name__} is already attached')
         self.tasks = tuple(tasks)
-        self.arch = describe_swin(backbone)
-        self.build_modules(self.arch, self.tasks)
+        self.arch = describe_swin(backbone) if self.uses_swin_sites else None
+        self.build_modules(backbone, self.arch)
+        self._stage_of = {
+            name: self._stage_ids[id(p)]
+            for name, p in self.named_parameters() if id(p) in self._stage_ids
+        }
+        self._stage_ids = {}
         self._handles = list(self.install_hooks(backbone, self.arch))
         self._attached = True
 
@@ -73,12 +99,39 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
         return self._attached
 
     @abstractmethod
-    def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
-        """Create the method's parameters for ``arch`` and ``tasks``."""
+    def build_modules(self, backbone: nn.Module,
+                      arch: Optional[SwinArch]) -> None:
+        """Create the method's parameters for ``backbone`` (described by
+        ``arch`` when :attr:`uses_swin_sites`) and :attr:`tasks`; mark the
+        ones that belong to a stage with :meth:`in_stage`."""
 
     @abstractmethod
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
+    def install_hooks(self, backbone: nn.Module,
+                      arch: Optional[SwinArch]) -> List:
         """Register the hooks; return their handles."""
+
+    @property
+    def module_keys(self) -> Tuple[str, ...]:
+        """Keys of the sets of modules: the tasks, or ``('shared',)``."""
+        return (SHARED, ) if self.is_shared else self.tasks
+
+    def in_stage(self, stage: int, module: Union[nn.Module, nn.Parameter]):
+        """Record that ``module``'s parameters belong to backbone stage
+        ``stage`` (for :meth:`parameters_by_stage`); returns ``module``."""
+        params = [module] if isinstance(module, nn.Parameter) \
+            else module.parameters()
+        for p in params:
+            self._stage_ids[id(p)] = stage
+        return module
+
+    def per_block(self, arch: SwinArch,
+                  make: Callable[[BlockInfo], nn.Module]) -> nn.ModuleList:
+        """``make(info)`` for every block, as ``[stage][block]`` module
+        lists (state-dict keys ``<stage>.<block>.*``), each stage's recorded
+        with :meth:`in_stage`."""
+        return nn.ModuleList(
+            self.in_stage(s, nn.ModuleList(make(info) for info in blocks))
+            for s, blocks in enumerate(arch.stages))
 
     # ---------------------------------------------------------- task pass
     @property
@@ -89,6 +142,15 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
                 f'{type(self).__name__} hooks ran outside a task pass; call '
                 'the backbone through PEFTBackbone.forward_tasks')
         return self._task
+
+    def module_key(self, task: Optional[str]) -> str:
+        """The key of ``task``'s modules (:attr:`module_keys`)."""
+        return SHARED if self.is_shared else task
+
+    @property
+    def current_key(self) -> str:
+        """The module key of the pass in progress."""
+        return SHARED if self.is_shared else self.current_task
 
     @contextmanager
     def task_pass(self, task: Optional[str]) -> Iterator[None]:
@@ -123,15 +185,13 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
 
     def parameters_by_stage(self) -> Dict[str, int]:
         """Trainable parameters per stage (``'stage 1'``...) and ``'shared'``
-        by all stages."""
+        by all stages, as recorded by :meth:`in_stage` when built."""
         counts: Dict[str, int] = {}
-        pattern = re.compile(self._stage_pattern) if self._stage_pattern \
-            else None
         for name, p in self.named_parameters():
             if not p.requires_grad:
                 continue
-            match = pattern.match(name) if pattern else None
-            key = f'stage {int(match.group(1)) + 1}' if match else 'shared'
+            stage = self._stage_of.get(name)
+            key = 'shared' if stage is None else f'stage {stage + 1}'
             counts[key] = counts.get(key, 0) + p.numel()
         return counts
 

@@ -1,14 +1,25 @@
 """Per-task copies of selected pretrained tensors (BitFit, relative-bias
 tuning)."""
 import re
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .base_tuner import BaseTuner
-from .swin_sites import SwinArch
+from ..base import BaseTuner
+from ..sites import SwinArch
+
+
+def _stage_of_parameters(backbone: nn.Module) -> Dict[int, int]:
+    """``id(parameter)`` -> index of the backbone stage holding it (for
+    backbones with ``stages``; parameters outside every stage are absent)."""
+    stages = getattr(backbone, 'stages', None) or ()
+    return {
+        id(p): s
+        for s, stage in enumerate(stages)
+        for p in stage.parameters()
+    }
 
 
 @MODELS.register_module()
@@ -18,9 +29,9 @@ class PerTaskTensors(BaseTuner):
     Each task gets its own copy of the selected tensors, initialised from
     the pretrained values; during a task's pass the backbone runs with that
     task's copies (:meth:`parameter_overrides`, applied with
-    ``torch.func.functional_call``), everything else frozen and shared.
-    Copies are stored as ``copies.<task>.<i>`` with ``i`` indexing
-    :attr:`names`.
+    ``torch.func.functional_call`` by the wrapper), everything else frozen
+    and shared. Copies are stored as ``copies.<task>.<i>`` with ``i``
+    indexing :attr:`names`. Works on any backbone: only names are matched.
 
     Args:
         pattern: Regex searched in backbone parameter names.
@@ -28,49 +39,41 @@ class PerTaskTensors(BaseTuner):
             single pass serves every task).
     """
 
+    uses_swin_sites = False
+
     def __init__(self,
                  pattern: str,
                  shared: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg)
+        super().__init__(shared=shared, init_cfg=init_cfg)
         self.pattern = pattern
-        self.shared = shared
-        self.task_specific = not shared
         self.names: List[str] = []
         self.copies = nn.ModuleDict()
-        self._stage_of: Dict[str, int] = {}
 
-    def attach(self, backbone: nn.Module, tasks: Sequence[str]) -> None:
-        self._backbone_params = dict(backbone.named_parameters())
-        super().attach(backbone, tasks)
-
-    def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
+    def build_modules(self, backbone: nn.Module,
+                      arch: Optional[SwinArch]) -> None:
         regex = re.compile(self.pattern)
-        self.names = [n for n in self._backbone_params if regex.search(n)]
+        params = dict(backbone.named_parameters())
+        self.names = [n for n in params if regex.search(n)]
         if not self.names:
             raise ValueError(f'no backbone parameter matches {self.pattern!r}')
-        for key in (['shared'] if self.shared else list(tasks)):
-            self.copies[key] = nn.ParameterList(
-                nn.Parameter(self._backbone_params[n].detach().clone())
-                for n in self.names)
-        del self._backbone_params  # not a submodule: do not keep it
+        stage_of = _stage_of_parameters(backbone)
+        for key in self.module_keys:
+            copies = nn.ParameterList(
+                nn.Parameter(params[n].detach().clone()) for n in self.names)
+            for name, copy in zip(self.names, copies):
+                if id(params[name]) in stage_of:
+                    self.in_stage(stage_of[id(params[name])], copy)
+            self.copies[key] = copies
 
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
+    def install_hooks(self, backbone: nn.Module,
+                      arch: Optional[SwinArch]) -> List:
         return []
 
     def parameter_overrides(self,
                             task: Optional[str]) -> Dict[str, torch.Tensor]:
-        copies = self.copies['shared' if self.shared else task]
+        copies = self.copies[self.module_key(task)]
         return dict(zip(self.names, copies))
-
-    def parameters_by_stage(self) -> Dict[str, int]:
-        counts: Dict[str, int] = {}
-        for key, copies in self.copies.items():
-            for name, p in zip(self.names, copies):
-                m = re.match(r'stages\.(\d+)\.', name)
-                stage = f'stage {int(m.group(1)) + 1}' if m else 'shared'
-                counts[stage] = counts.get(stage, 0) + p.numel()
-        return counts
 
 
 @MODELS.register_module()

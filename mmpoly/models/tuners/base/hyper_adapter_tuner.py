@@ -1,17 +1,15 @@
 """Base class of methods whose adapters' weights are generated per task."""
 from abc import abstractmethod
-from functools import partial
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
-from .adapter_weights import ACTIVATIONS, AdapterWeights, adapter_delta
+from ..layers import (ACTIVATIONS, AdapterGenerators, AdapterWeights,
+                      adapter_delta, reset_hypernetwork)
+from ..sites import SwinArch, add_adapter_branches, check_placement
+from .arguments import check_choice
 from .base_tuner import BaseTuner
-from .hypernetwork_layers import (FullGenerator, LowRankGenerator,
-                                  init_hypernetwork)
-from .swin_sites import (SwinArch, add_parallel_branch, add_serial_branch,
-                         check_placement)
 
 SiteKey = Tuple[int, int, str]  # (stage, block index in stage, position)
 
@@ -23,9 +21,18 @@ class HyperAdapterTuner(BaseTuner):
     every adapter for that task (once, for all blocks); the hooks then apply
     them. In eval mode without autograd the generated weights are cached
     per task and reused for every image until any parameter of the tuner
-    changes (optimiser step, ``load_state_dict``, device move).
+    changes (see :meth:`_parameters_state`).
+
+    Subclasses build their hypernetworks in :meth:`build_modules` from
+    :mod:`..layers` (declaring their embeddings in ``embedding_names``)
+    and implement :meth:`generate`.
 
     Args:
+        embed_dims: Task (and layer / position) embedding width ``E``.
+        hidden_dims: Task projector hidden width ``h``.
+        code_dims: Task projector output width ``P``.
+        reduction: Adapter reduction factor ``ρ`` (``d = C / ρ``).
+        norm_generators: Generate a LayerNorm after each adapter.
         positions: Sub-layers that get an adapter: ``'attn'`` and/or
             ``'ffn'``.
         placement: ``'parallel'`` (adapter reads the sub-layer's residual
@@ -43,7 +50,14 @@ class HyperAdapterTuner(BaseTuner):
         init_cfg: Extra MMEngine initialisation config.
     """
 
+    embedding_names = ('task_embeds', )
+
     def __init__(self,
+                 embed_dims: int = 128,
+                 hidden_dims: int = 128,
+                 code_dims: int = 64,
+                 reduction: int = 1,
+                 norm_generators: bool = False,
                  positions: Sequence[str] = ('attn', 'ffn'),
                  placement: str = 'parallel',
                  activation: str = 'silu',
@@ -51,12 +65,13 @@ class HyperAdapterTuner(BaseTuner):
                  embed_std: float = 1.0,
                  zero_init_up: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg)
-        positions = check_placement(positions, placement)
-        if activation not in ACTIVATIONS:
-            raise ValueError(f'activation must be one of '
-                             f'{sorted(ACTIVATIONS)}, got {activation!r}')
-        self.positions = positions
+        super().__init__(init_cfg=init_cfg)
+        self.positions = check_placement(positions, placement)
+        check_choice('activation', activation, ACTIVATIONS)
+        self.embed_dims, self.hidden_dims = embed_dims, hidden_dims
+        self.code_dims, self.reduction = code_dims, reduction
+        self.norm_generators = norm_generators
+        self.task_embeds: Optional[nn.Parameter] = None
         self.placement = placement
         self.activation = activation
         self.linear_std = linear_std
@@ -68,34 +83,16 @@ class HyperAdapterTuner(BaseTuner):
 
     # ------------------------------------------------------------- set-up
     def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
-        add = add_parallel_branch if self.placement == 'parallel' \
-            else add_serial_branch
-        handles = []
-        for info in arch.blocks:
-            for pos in self.positions:
-                key = (info.stage, info.index, pos)
-                handles += add(info.block, pos, partial(self._branch, key))
-        return handles
+        return add_adapter_branches(arch, self.positions, self.placement,
+                                    self._branch)
 
     def init_weights(self) -> None:
         super().init_weights()
-        init_hypernetwork(self, self.linear_std, self.embed_std)
+        reset_hypernetwork(self, self.linear_std, self.embed_std)
         if self.zero_init_up:
-            self.zero_up_projections()
-
-    def zero_up_projections(self) -> None:
-        """Zero the generators of what the adapter adds to the stream: the
-        up projection's left factor, the up bias and the LayerNorm shift."""
-        for name, m in self.named_modules():
-            leaf = name.rsplit('.', 1)[-1]
-            if leaf == 'up' and isinstance(m, LowRankGenerator):
-                m.zero_left_()
-            elif leaf == 'up' and isinstance(m, FullGenerator):
-                nn.init.zeros_(m.fc.weight)
-                nn.init.zeros_(m.fc.bias)
-            elif leaf in ('up_bias', 'norm_bias') and isinstance(m, nn.Linear):
-                nn.init.zeros_(m.weight)
-                nn.init.zeros_(m.bias)
+            for m in self.modules():
+                if isinstance(m, AdapterGenerators):
+                    m.zero_output_()
 
     @abstractmethod
     def generate(self, task: str) -> Dict[SiteKey, AdapterWeights]:
@@ -107,7 +104,7 @@ class HyperAdapterTuner(BaseTuner):
             self._cache.clear()
             self._weights = self.generate(task)
             return
-        key = self._state_key()
+        key = self._parameters_state()
         hit = self._cache.get(task)
         if hit is None or hit[0] != key:
             hit = (key, self.generate(task))
@@ -117,14 +114,32 @@ class HyperAdapterTuner(BaseTuner):
     def finish_pass(self, task: str) -> None:
         self._weights = None
 
-    def _state_key(self) -> tuple:
+    def train(self, mode: bool = True) -> 'HyperAdapterTuner':
+        self._cache.clear()  # explicit, though the key below would see it
+        return super().train(mode)
+
+    def _parameters_state(self) -> tuple:
+        """What the cached weights were generated from.
+
+        ``Tensor._version`` is the counter of in-place writes that autograd
+        itself relies on to refuse backward through a tensor modified after
+        it was saved: every in-place write bumps it (optimiser steps,
+        ``load_state_dict``'s ``copy_``, ``add_`` under ``no_grad``), so
+        an unchanged version means unchanged values. ``data_ptr`` catches a
+        parameter whose storage was replaced (``.data = ...``, device
+        moves), ``dtype`` a cast. The cache is cleared on every
+        :meth:`train` call as well, and is never used while autograd
+        records, so a stale entry cannot reach a gradient.
+        """
         return tuple(
             (p._version, p.data_ptr(), p.dtype) for p in self.parameters())
 
-    def _branch(self, key: SiteKey, x: torch.Tensor) -> torch.Tensor:
+    def _branch(self, stage: int, index: int, pos: str,
+                x: torch.Tensor) -> torch.Tensor:
         if self._weights is None:
             self.current_task  # raises the explanatory error
-        return adapter_delta(x, self._weights[key], self.activation)
+        return adapter_delta(x, self._weights[stage, index, pos],
+                             self.activation)
 
     @property
     def cached_tasks(self) -> Tuple[str, ...]:

@@ -5,7 +5,7 @@ any argument can still be overridden in the config.
 """
 from mmseg.registry import MODELS
 
-from .adapter_tuner import AdapterTuner
+from .adapter import AdapterTuner
 
 
 @MODELS.register_module()

@@ -1,15 +1,15 @@
 """Visual prompt tuning (Jia et al., ECCV 2022) for Swin, per task."""
 import math
 from functools import partial
-from typing import List, Optional, Sequence
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 
-from .base_tuner import BaseTuner
-from .prompted_attention import ForwardOverride, prompted_window_attention
-from .swin_sites import SwinArch
+from ..base import BaseTuner
+from ..layers import prompted_window_attention
+from ..sites import ForwardOverride, SwinArch
 
 
 @MODELS.register_module()
@@ -32,14 +32,12 @@ class VPT(BaseTuner):
             ``U(-a, a)``, ``a = sqrt(6 / (3 p² + C))``.
     """
 
-    _stage_pattern = r'^prompts\.[^.]+\.(\d+)\.'
-
     def __init__(self,
                  num_tokens: int = 50,
                  deep: bool = True,
                  patch_size: int = 4,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg)
+        super().__init__(init_cfg=init_cfg)
         if num_tokens < 0:
             raise ValueError(f'num_tokens must be >= 0, got {num_tokens}')
         self.num_tokens, self.deep, self.patch_size = num_tokens, deep, \
@@ -49,12 +47,14 @@ class VPT(BaseTuner):
     def _targets(self, arch: SwinArch):
         return arch.blocks if self.deep else arch.blocks[:1]
 
-    def build_modules(self, arch: SwinArch, tasks: Sequence[str]) -> None:
-        for task in tasks:
+    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+        for task in self.tasks:
             stages = nn.ModuleList(nn.ParameterList() for _ in arch.stages)
             for info in self._targets(arch):
                 stages[info.stage].append(
-                    nn.Parameter(torch.zeros(self.num_tokens, info.dims)))
+                    self.in_stage(
+                        info.stage,
+                        nn.Parameter(torch.zeros(self.num_tokens, info.dims))))
             self.prompts[task] = stages
 
     def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
