@@ -147,4 +147,5 @@ def test_benchmark_table_nyud(tmp_path):
     # four single-task models cost about four multi-task backbone passes
     assert float(single[2]) > 2 * float(mtft[2]) > 0
     assert float(poly[2]) > float(mtft[2])  # one backbone pass per task
-    assert len(rows) == 20  # header + 19 methods
+    assert len(rows) == 21  # header + 20 methods (19 of the paper, IA³)
+    assert rows['IA³ (added)'][0] == '2,658,349'

@@ -12,16 +12,18 @@ per image (the image, then each task's ground truth and prediction).
 """
 import argparse
 import json
+import math
 import os
 import os.path as osp
+import shutil
 
 from mmengine.dist import is_main_process
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.utils import check_data_roots, finish_distributed
 from mmpoly.utils.cli import run_tool
-from mmpoly.utils.tool_args import (add_runner_args, build_runner,
-                                    load_runner_config)
+from mmpoly.utils.tool_args import (add_runner_args, add_strict_arg,
+                                    build_runner, load_runner_config)
 
 
 def parse_args():
@@ -36,7 +38,13 @@ def parse_args():
         '--show-dir',
         help='directory for one panel per image (<img_id>.png: the image, '
         'then each task\'s ground truth and prediction)')
+    parser.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='--out DIR already holds results: remove them first (its '
+        'metrics.json and task folders) instead of refusing')
     add_runner_args(parser)
+    add_strict_arg(parser, 'the one tested')
     return parser.parse_args()
 
 
@@ -53,6 +61,39 @@ def set_output_dir(evaluator_cfg, out_dir: str) -> None:
         raise ValueError('--out needs a MultiTaskMetric in test_evaluator')
 
 
+def prepare_output_dir(out_dir: str, task_names, overwrite: bool) -> None:
+    """Refuse to write into an ``--out`` folder that already holds results
+    (stale predictions would mix with new ones), or with ``overwrite``
+    remove what an earlier run wrote there: ``metrics.json`` and the task
+    folders."""
+    if not osp.isdir(out_dir):
+        return
+    ours = ['metrics.json'] + list(task_names)
+    present = [n for n in ours if osp.exists(osp.join(out_dir, n))]
+    if not present:
+        return
+    if not overwrite:
+        raise FileExistsError(
+            f'--out {out_dir} already holds results ({", ".join(present)});'
+            ' choose another folder, or add --overwrite to replace them')
+    for name in present:
+        path = osp.join(out_dir, name)
+        if osp.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    print(f'--overwrite: removed {", ".join(present)} from {out_dir}')
+
+
+def json_metrics(metrics: dict) -> dict:
+    """Metrics as JSON values: an undefined (NaN or None) metric is null."""
+    out = {}
+    for key, value in metrics.items():
+        value = None if value is None else float(value)
+        out[key] = None if value is None or math.isnan(value) else value
+    return out
+
+
 def main():
     args = parse_args()
     cfg = load_runner_config(args)
@@ -60,6 +101,9 @@ def main():
         raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
     cfg.load_from = args.checkpoint
     if args.out:
+        if is_main_process():
+            prepare_output_dir(args.out,
+                               cfg.get('tasks') or {}, args.overwrite)
         set_output_dir(cfg.test_evaluator, args.out)
     if args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})
@@ -78,12 +122,10 @@ def main():
                 dict(
                     config=args.config,
                     checkpoint=args.checkpoint,
-                    metrics={
-                        k: float(v)
-                        for k, v in metrics.items()
-                    }),
+                    metrics=json_metrics(metrics)),
                 f,
-                indent=2)
+                indent=2,
+                allow_nan=False)
         print(f'metrics written to {path}')
     finish_distributed()
 

@@ -8,25 +8,34 @@ Example:
 import argparse
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
+from mmpoly.engine.resume_checkpoint import resolve_resume
 from mmpoly.utils import check_data_roots, finish_distributed
 from mmpoly.utils.cli import run_tool
-from mmpoly.utils.tool_args import (add_runner_args, build_runner,
-                                    load_runner_config)
+from mmpoly.utils.tool_args import (add_runner_args, add_strict_arg,
+                                    build_runner, load_runner_config)
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a multi-task model')
     parser.add_argument('config', help='config file (or its short name)')
-    parser.add_argument(
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument(
         '--resume',
         nargs='?',
         const='auto',
         default=None,
+        metavar='CHECKPOINT',
         help='resume from CHECKPOINT, or (no value) from the latest '
-        'checkpoint in the work dir')
+        'checkpoint in the work dir; an error if there is none')
+    resume.add_argument(
+        '--resume-if-possible',
+        action='store_true',
+        help='resume from the latest checkpoint in the work dir if there '
+        'is one, else start afresh')
     parser.add_argument(
         '--amp', action='store_true', help='mixed-precision training')
     add_runner_args(parser)
+    add_strict_arg(parser, 'load_from and --resume')
     return parser.parse_args()
 
 
@@ -36,10 +45,12 @@ def main():
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
-    elif args.resume is not None:
-        cfg.resume, cfg.load_from = True, args.resume
+    resume_from = resolve_resume(args.resume, args.resume_if_possible,
+                                 cfg.work_dir)
+    if resume_from is not None:
+        cfg.resume, cfg.load_from = True, resume_from
+    elif args.resume_if_possible:
+        print(f'nothing to resume from in {cfg.work_dir}: starting afresh')
 
     check_data_roots(cfg, ('train', 'val'))  # before anything expensive
 

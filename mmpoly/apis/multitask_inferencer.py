@@ -15,6 +15,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.utils import set_random_seed
 from mmseg.registry import DATASETS, TRANSFORMS
 
+from ..engine.checkpoint_fit import check_checkpoint_fits
 from ..utils.config_loading import load_config
 
 InputType = Union[str, np.ndarray]
@@ -43,6 +44,8 @@ class MultiTaskInferencer(BaseInferencer):
         model: Config path or short name, or a loaded :class:`Config`.
         weights: Checkpoint path.
         device: ``'cpu'``, ``'cuda'``...; default: CUDA when available.
+        strict: Refuse a checkpoint that is not the model's (see
+            :func:`~mmpoly.engine.check_checkpoint_fits`); False only warns.
 
     Calling it (:meth:`__call__`) returns ``dict(predictions=...,
     visualization=...)``: per image a dict of task -> ``(C, H, W)`` NumPy
@@ -58,8 +61,10 @@ class MultiTaskInferencer(BaseInferencer):
     def __init__(self,
                  model: Union[str, Config],
                  weights: Optional[str] = None,
-                 device: Optional[str] = None) -> None:
+                 device: Optional[str] = None,
+                 strict: bool = True) -> None:
         init_default_scope('mmseg')
+        self._weights, self._strict = weights, strict
         cfg = load_config(model)
         seed = (cfg.get('randomness') or {}).get('seed')
         if seed is not None:  # the frozen backbone the Runner builds
@@ -81,6 +86,13 @@ class MultiTaskInferencer(BaseInferencer):
         if self.visualizer is not None:  # class names for the legends
             self.visualizer.dataset_meta = dict(
                 getattr(dataset, 'METAINFO', {}))
+
+    def _load_weights_to_model(self, model: torch.nn.Module,
+                               checkpoint: Optional[dict], cfg) -> None:
+        if checkpoint is not None:
+            check_checkpoint_fits(
+                model, checkpoint, self._weights, strict=self._strict)
+        super()._load_weights_to_model(model, checkpoint, cfg)
 
     def _init_collate(self, cfg) -> callable:
         return pseudo_collate

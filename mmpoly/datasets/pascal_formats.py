@@ -41,13 +41,14 @@ def decode_masked_normals(task: NormalsTask, gt_file: GTFile,
     The PNG is decoded by the task; pixels whose ``LabelMap`` class
     (``gt_file.aux_path``) is not normals-valid become the zero vector.
     """
-    normals = task.read_gt(gt_file.path, backend_args)
     label_map = read_label_map(gt_file.aux_path, backend_args)
     check_size(label_map, image_shape, gt_file.aux_path)
-    check_size(normals, label_map.shape, gt_file.path,
-               f'its LabelMap {gt_file.aux_path}')
     valid = np.isin(label_map, list(normals_valid_classes()))
-    return np.where(valid[..., None], normals, 0.0).astype(np.float32)
+    return task.read_gt(
+        gt_file.path,
+        backend_args,
+        labelled=valid,
+        labelled_from=f'its LabelMap {gt_file.aux_path}')
 
 
 def label_map_edges(label_map: np.ndarray) -> np.ndarray:

@@ -1,6 +1,8 @@
+from . import atomic_local_backend  # noqa: F401  (registers it)
+from .checkpoint_fit import CheckpointMismatchError, check_checkpoint_fits
 from .checkpoint_loading import checkpoint_safe_globals, load_local_checkpoint
 from .config_tasks import apply_config_tasks
-from .hooks import MultiTaskVisualizationHook
+from .hooks import MultiTaskVisualizationHook, RandomStateHook
 from .multitask_ddp import MultiTaskDDP
 from .optim_constructor import TrainableOptimWrapperConstructor
 from .runner import MultiTaskRunner
@@ -8,5 +10,6 @@ from .runner import MultiTaskRunner
 __all__ = [
     'load_local_checkpoint', 'checkpoint_safe_globals', 'MultiTaskDDP',
     'MultiTaskRunner', 'apply_config_tasks',
-    'TrainableOptimWrapperConstructor', 'MultiTaskVisualizationHook'
+    'TrainableOptimWrapperConstructor', 'MultiTaskVisualizationHook',
+    'RandomStateHook', 'CheckpointMismatchError', 'check_checkpoint_fits'
 ]

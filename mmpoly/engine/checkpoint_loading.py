@@ -8,14 +8,17 @@ local files with :func:`load_local_checkpoint`, which keeps the safe
 ``weights_only=True`` unpickler and allows exactly the extra types MMEngine
 writes into checkpoints (its ``HistoryBuffer`` and NumPy arrays/scalars).
 
-A file that needs anything else is refused with the names of the
-offending globals; set ``MMPOLY_TRUSTED_CHECKPOINTS=1`` (or ``true`` /
-``yes``) to load such files
-with the full (unsafe) unpickler when you trust them.
+A file that is not a complete PyTorch checkpoint (truncated by a crash
+or a partial download, or not written by ``torch.save``) is refused with
+:class:`CheckpointFormatError` naming it. A file that needs anything else
+is refused with the names of the offending globals; set
+``MMPOLY_TRUSTED_CHECKPOINTS=1`` (or ``true`` / ``yes``) to load such
+files with the full (unsafe) unpickler when you trust them.
 """
 import os
 import os.path as osp
 import pickle
+import zipfile
 from typing import Any, List
 
 import numpy as np
@@ -24,6 +27,16 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 TRUST_ENV = 'MMPOLY_TRUSTED_CHECKPOINTS'
+
+
+class CheckpointFormatError(ValueError):
+    """A checkpoint file that cannot be read as a PyTorch checkpoint."""
+
+
+def _not_complete(filename: str, reason: str) -> CheckpointFormatError:
+    return CheckpointFormatError(
+        f'{filename} is not a complete PyTorch checkpoint (truncated?): '
+        f'{reason}')
 
 
 def _numpy_globals() -> List[Any]:
@@ -65,6 +78,8 @@ def load_local_checkpoint(filename: str, map_location=None) -> Any:
 
     Raises:
         FileNotFoundError: the file does not exist.
+        CheckpointFormatError: the file is not a complete ``torch.save``
+            zip archive (truncated, empty, or another format).
         pickle.UnpicklingError: the file needs globals outside the allow
             list (named in the message), unless ``MMPOLY_TRUSTED_CHECKPOINTS``
             is set.
@@ -72,13 +87,18 @@ def load_local_checkpoint(filename: str, map_location=None) -> Any:
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
+    size = osp.getsize(filename)
+    if not zipfile.is_zipfile(filename):
+        # torch.save has written zip archives since PyTorch 1.6; a file
+        # without a zip directory at its end was cut off or is no checkpoint
+        raise _not_complete(
+            filename, f'{size:,} bytes without the zip directory that '
+            'torch.save writes at the end')
     if os.environ.get(TRUST_ENV, '').strip().lower() in ('1', 'true', 'yes'):
-        return torch.load(
-            filename, map_location=map_location, weights_only=False)
+        return _torch_load(filename, map_location, weights_only=False)
     try:
         with torch.serialization.safe_globals(checkpoint_safe_globals()):
-            return torch.load(
-                filename, map_location=map_location, weights_only=True)
+            return _torch_load(filename, map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         try:
             unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
@@ -90,6 +110,19 @@ def load_local_checkpoint(filename: str, map_location=None) -> Any:
             f'does not allow: {unsafe or str(e).splitlines()[-1]}. If you '
             f'trust this file, set {TRUST_ENV}=1 to load it with the full '
             'unpickler.') from e
+
+
+def _torch_load(filename: str, map_location, weights_only: bool) -> Any:
+    """``torch.load``; a damaged archive becomes
+    :class:`CheckpointFormatError`."""
+    try:
+        return torch.load(
+            filename, map_location=map_location, weights_only=weights_only)
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as e:
+        if isinstance(e, RuntimeError) and 'PytorchStreamReader' not in str(
+                e) and 'zip archive' not in str(e):
+            raise
+        raise _not_complete(filename, str(e).splitlines()[0]) from e
 
 
 CheckpointLoader.register_scheme(

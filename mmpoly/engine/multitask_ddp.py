@@ -5,9 +5,10 @@ import torch
 from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import OptimWrapper
 from mmengine.registry import MODEL_WRAPPERS  # the Runner looks wrappers up in
-# the root registry, without the default scope
 
 from ..models.segmentors.per_task_step import per_task_train_step
+
+# the root registry, without the default scope
 
 
 @MODEL_WRAPPERS.register_module()

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from ..evaluation.functional.normals import normals_metrics, normals_stats
 from ..registry import TASKS
 from .base_task import FLIP_DIMS, BaseTask, Drawing
-from .label_io import DataFormatError, read_image, read_npy, write_png
+from .label_io import (DataFormatError, check_size, read_image, read_npy,
+                       write_png)
 
 #: The normal component negated by each flip direction.
 FLIP_AXES = dict(horizontal=(0, ), vertical=(1, ), diagonal=(0, 1))
@@ -48,9 +49,12 @@ class NormalsTask(BaseTask):
 
     - Ground truth: an RGB PNG decoded as ``n = 2 * png / 255 - 1`` (the
       ``normals_distill`` encoding) or an ``(H, W, 3)`` ``.npy`` of xyz
-      vectors; vectors shorter than ``min_length`` become the zero vector,
-      which means 'no label'; the others are renormalised. A grey PNG is an
-      error. The pipeline carries ``float32 (H, W, 3)``.
+      vectors; vectors shorter than ``min_length`` (and black PNG pixels)
+      become the zero vector, which means 'no label'; the others are
+      renormalised. A single-channel PNG is an error, and so is a file
+      where more than ``max_off_unit`` of the labelled vectors are further
+      than ``unit_tolerance`` from unit length (8-bit encoding is off by
+      less than 0.01). The pipeline carries ``float32 (H, W, 3)``.
     - Geometry: resized bilinearly and renormalised, labelled where the
       nearest source pixel was; a flip negates the component along its
       axis; padded with zero vectors.
@@ -64,6 +68,10 @@ class NormalsTask(BaseTask):
     Args:
         name: Task name.
         min_length: Decoded vectors shorter than this are unlabelled.
+        unit_tolerance: How far from 1 a labelled vector's decoded length
+            may be.
+        max_off_unit: Fraction of labelled vectors allowed beyond
+            ``unit_tolerance`` (resized maps shorten vectors at edges).
         **kwargs: :class:`BaseTask` arguments.
     """
 
@@ -71,18 +79,57 @@ class NormalsTask(BaseTask):
     primary_metric = 'mean'
     higher_is_better = False
 
-    def __init__(self, name: str, min_length: float = 0.5, **kwargs) -> None:
+    def __init__(self,
+                 name: str,
+                 min_length: float = 0.5,
+                 unit_tolerance: float = 0.1,
+                 max_off_unit: float = 0.01,
+                 **kwargs) -> None:
         super().__init__(name, **kwargs)
         self.min_length = float(min_length)
+        self.unit_tolerance = float(unit_tolerance)
+        self.max_off_unit = float(max_off_unit)
 
     @property
     def out_channels(self) -> int:
         return 3
 
     # --------------------------------------------------------------- data
-    def read_gt(self,
-                path: str,
-                backend_args: Optional[dict] = None) -> np.ndarray:
+    def read_gt(
+            self,
+            path: str,
+            backend_args: Optional[dict] = None,
+            labelled: Optional[np.ndarray] = None,
+            labelled_from: str = 'its map of labelled pixels') -> np.ndarray:
+        """Decode, check and renormalise a normals file.
+
+        Args:
+            path: ``.png`` (RGB-encoded) or ``.npy`` (xyz) file.
+            backend_args: MMEngine file backend arguments.
+            labelled: Optional ``(H, W)`` bool mask of the pixels the data
+                set labels (e.g. PASCAL's normals-valid classes); others
+                become the zero vector.
+            labelled_from: What ``labelled`` comes from, for the message
+                when its size differs.
+
+        Raises:
+            DataFormatError: naming ``path``: not 3 channels, NaN, or more
+                than ``max_off_unit`` of the labelled vectors further than
+                ``unit_tolerance`` from unit length (e.g. a grey-scale
+                image saved as RGB).
+        """
+        normals = self._decode(path, backend_args)
+        length = np.linalg.norm(normals, axis=2)
+        valid = length > self.min_length
+        if labelled is not None:
+            check_size(normals, labelled.shape, path, labelled_from)
+            valid &= labelled
+        self._check_unit_length(length[valid], path)
+        return np.where(valid[..., None],
+                        normals / np.maximum(length[..., None], 1e-12),
+                        0.0).astype(np.float32)
+
+    def _decode(self, path: str, backend_args: Optional[dict]) -> np.ndarray:
         if path.endswith('.npy'):
             normals = read_npy(path, backend_args).astype(np.float32)
         else:
@@ -91,17 +138,30 @@ class NormalsTask(BaseTask):
                 raise DataFormatError(
                     f'{path}: task {self.name!r} expects RGB-encoded '
                     f'normals, got a single-channel image {png.shape}')
-            normals = 2.0 * png[..., :3].astype(np.float32) / 255.0 - 1.0
+            png = png[..., :3]
+            normals = 2.0 * png.astype(np.float32) / 255.0 - 1.0
+            # no unit normal encodes to black: it marks 'no label'
+            normals[(png == 0).all(axis=2)] = 0.0
         if normals.ndim != 3 or normals.shape[2] != 3:
             raise DataFormatError(f'{path}: task {self.name!r} expects '
                                   f'(H, W, 3) normals, got {normals.shape}')
         if not np.all(np.isfinite(normals)):
             raise DataFormatError(f'{path}: task {self.name!r}: normals hold '
                                   'NaN or infinite values')
-        length = np.linalg.norm(normals, axis=2, keepdims=True)
-        valid = length > self.min_length
-        return np.where(valid, normals / np.maximum(length, 1e-12),
-                        0.0).astype(np.float32)
+        return normals
+
+    def _check_unit_length(self, lengths: np.ndarray, path: str) -> None:
+        if lengths.size == 0:
+            return
+        off = np.abs(lengths - 1.0) > self.unit_tolerance
+        if off.mean() > self.max_off_unit:
+            worst = lengths[np.argmax(np.abs(lengths - 1.0))]
+            raise DataFormatError(
+                f'{path}: task {self.name!r}: {off.mean():.1%} of the '
+                f'labelled normals are not unit vectors (length off by more '
+                f'than {self.unit_tolerance}, e.g. {worst:.3f}); expected '
+                'RGB-encoded unit normals n = 2 * png / 255 - 1 (is it a '
+                'grey-scale or other image?)')
 
     def check_gt(self, gt: np.ndarray, path: str,
                  image_shape: Tuple[int, int]) -> None:

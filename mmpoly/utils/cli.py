@@ -4,6 +4,8 @@ import re
 import sys
 from typing import Callable
 
+from .error_hints import unexpected_argument_hint, unknown_type_hint
+
 #: MMEngine's registry prefixes every error raised while building a module
 #: with "class `X` in module: "; the innermost message is the useful one.
 _BUILD_PREFIX = re.compile(r'^(class `[\w.]+` in [\w./\\:-]+: )+')
@@ -20,7 +22,10 @@ def error_message(exc: BaseException) -> str:
 
     Errors re-raised from a dataloader worker carry the worker's traceback
     in their message: only its last line (the original error) is kept.
-    MMEngine's "class `X` in module:" build prefixes are dropped.
+    MMEngine's "class `X` in module:" build prefixes are dropped; unknown
+    registry types and unexpected config keys are rephrased with the
+    closest valid names (:mod:`mmpoly.utils.error_hints`). The result is
+    one line.
     """
     msg = str(exc)
     if 'Original Traceback' in msg:
@@ -29,7 +34,9 @@ def error_message(exc: BaseException) -> str:
     msg = _BUILD_PREFIX.sub('', msg.strip())
     if isinstance(exc, KeyError) and msg.startswith(("'", '"')):
         msg = msg[1:-1]  # KeyError quotes its message
-    return msg or type(exc).__name__
+    hint = unknown_type_hint(msg) or unexpected_argument_hint(msg)
+    msg = hint or msg
+    return ' '.join(msg.split()) or type(exc).__name__
 
 
 def run_tool(main: Callable[[], None]) -> None:

@@ -35,6 +35,19 @@ def add_debug_arg(parser: argparse.ArgumentParser) -> None:
         help='on an error, show the full traceback instead of one line')
 
 
+def add_strict_arg(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--strict`` (default) / ``--no-strict``: whether a checkpoint that
+    is not the config's model (see
+    :func:`~mmpoly.engine.check_checkpoint_fits`) is refused."""
+    parser.add_argument(
+        '--strict',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help=f'refuse a checkpoint ({what}) that lacks a trainable tensor '
+        'of the model or holds tensors it does not have (default); '
+        '--no-strict only warns')
+
+
 def add_toy_data_args(parser: argparse.ArgumentParser, size: int,
                       size_help: str) -> None:
     """The arguments of the toy data generators: ``out_dir``, ``--train``,
@@ -79,6 +92,8 @@ def load_runner_config(args: argparse.Namespace) -> Config:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     cfg = load_config(args.config, args.cfg_options)
     cfg.launcher = args.launcher
+    if not getattr(args, 'strict', True):
+        cfg.checkpoint_strict = False
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

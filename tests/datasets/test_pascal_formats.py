@@ -199,8 +199,8 @@ def _normals_file(tmp_path, rgb, label_map):
 
 def test_masked_normals_hand_pixels(tmp_path):
     rgb = np.array([
-        [[255, 128, 128], [0, 0, 255], [128, 128, 128]],
-        [[0, 255, 128], [255, 255, 255], [255, 0, 0]],
+        [[255, 128, 128], [54, 54, 201], [128, 128, 128]],
+        [[128, 255, 128], [255, 255, 255], [255, 0, 0]],
     ], np.uint8)
     label_map = np.array([[WALL, FLOOR, WALL], [TV, SKY, GRASS]], np.uint16)
     f = _normals_file(tmp_path, rgb, label_map)
@@ -214,16 +214,29 @@ def test_masked_normals_hand_pixels(tmp_path):
     # (0, 0): wall, (1, 2/255 - 1...) -> renormalised
     np.testing.assert_allclose(n[0, 0], expect([255, 128, 128]), atol=1e-6)
     assert n[0, 0, 0] == pytest.approx(0.99998, abs=1e-4)
-    # (0, 1): floor, (-1, -1, 1) / sqrt(3)
+    # (0, 1): floor, (-1, -1, 1) / sqrt(3) in 8 bits
+    np.testing.assert_allclose(n[0, 1], expect([54, 54, 201]), atol=1e-6)
     np.testing.assert_allclose(
-        n[0, 1], np.array([-1, -1, 1]) / np.sqrt(3), atol=1e-6)
+        n[0, 1], np.array([-1, -1, 1]) / np.sqrt(3), atol=1e-2)
     # (0, 2): valid class but length 0.0068 < 0.5 -> no label
     np.testing.assert_array_equal(n[0, 2], 0)
     # (1, 0): tvmonitor is valid
-    np.testing.assert_allclose(n[1, 0], expect([0, 255, 128]), atol=1e-6)
-    # (1, 1), (1, 2): sky and grass are not normals-valid
+    np.testing.assert_allclose(n[1, 0], expect([128, 255, 128]), atol=1e-6)
+    # (1, 1), (1, 2): sky and grass are not normals-valid (and their
+    # vectors, of length sqrt(3) and sqrt(2), are not checked)
     np.testing.assert_array_equal(n[1, 1], 0)
     np.testing.assert_array_equal(n[1, 2], 0)
+
+
+def test_masked_normals_not_unit_refused(tmp_path):
+    # a grey-scale image saved as RGB: (v, v, v) decodes to vectors of
+    # length sqrt(3) |2 v / 255 - 1|, not unit normals
+    levels = np.linspace(0, 255, 12, dtype=np.uint8).reshape(3, 4, 1)
+    grey = np.repeat(levels, 3, axis=2)
+    f = _normals_file(tmp_path, grey, np.full((3, 4), WALL, np.uint16))
+    with pytest.raises(DataFormatError, match='not unit vectors') as e:
+        decode_masked_normals(NORMALS, f, (3, 4), None)
+    assert f.path in str(e.value)
 
 
 def test_masked_normals_label_map_size_mismatch(tmp_path):

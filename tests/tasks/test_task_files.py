@@ -123,12 +123,19 @@ def test_normals_grey_png_rejected(tmp_path):
 
 def test_normals_npy(tmp_path):
     v = np.zeros((3, 4, 3), np.float32)
-    v[..., 2] = 2.0  # renormalised
+    v[..., 2] = 1.05  # within unit_tolerance: renormalised
     v[0, 0] = 0.1  # too short: no label
     path = str(tmp_path / 'n.npy')
     np.save(path, v)
     out = NormalsTask('normals').read_gt(path)
     np.testing.assert_array_equal(out[0, 0], 0)
+    np.testing.assert_allclose(out[1, 1], [0, 0, 1])
+    v[..., 2] = 2.0  # not unit normals
+    np.save(path, v)
+    with pytest.raises(DataFormatError, match='not unit vectors'):
+        NormalsTask('normals').read_gt(path)
+    # unless the tolerance says so
+    out = NormalsTask('normals', unit_tolerance=1.5).read_gt(path)
     np.testing.assert_allclose(out[1, 1], [0, 0, 1])
     np.save(path, np.zeros((3, 4)))
     with pytest.raises(DataFormatError, match=r'\(H, W, 3\)'):

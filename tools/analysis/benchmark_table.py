@@ -69,26 +69,32 @@ NOTES = [
     '(d) re-reported elsewhere, not reproducible; the method as described '
     'has ≈ 3.0 M.',
 ]
-#: Per benchmark: config folders and name suffix, metric columns (key,
-#: header), and whether the Polyhistor paper's counts apply.
+#: Metric column headers, by metric key (↑ higher is better, ↓ lower).
+HEADERS = {
+    'semseg/mIoU': 'semseg mIoU ↑',
+    'human_parts/mIoU': 'parts mIoU ↑',
+    'sal/mIoU': 'sal mIoU ↑',
+    'depth/rmse': 'depth RMSE ↓',
+    'normals/mean': 'normals mErr ↓',
+    'edge/odsF': 'edge odsF ↑',
+    'delta_m': 'Δm % ↑',
+}
+#: Per benchmark: config folders and name suffix, metric columns (keys of
+#: ``HEADERS``), and whether the Polyhistor paper's counts apply.
 DATASETS = dict(
     pascal=dict(
         folders=('baselines', 'polyhistor'),
         suffix='pascal-context',
         title='PASCAL-Context',
-        columns=(('semseg/mIoU', 'semseg mIoU ↑'),
-                 ('human_parts/mIoU', 'parts mIoU ↑'), ('sal/mIoU',
-                                                        'sal mIoU ↑'),
-                 ('normals/mean', 'normals mErr ↓'), ('delta_m', 'Δm % ↑')),
+        columns=('semseg/mIoU', 'human_parts/mIoU', 'sal/mIoU',
+                 'normals/mean', 'delta_m'),
         paper=True),
     nyud=dict(
         folders=('nyud', ),
         suffix='nyud',
         title='NYUD-v2',
-        columns=(('semseg/mIoU', 'semseg mIoU ↑'),
-                 ('depth/rmse', 'depth RMSE ↓'), ('normals/mean',
-                                                  'normals mErr ↓'),
-                 ('edge/odsF', 'edge odsF ↑'), ('delta_m', 'Δm % ↑')),
+        columns=('semseg/mIoU', 'depth/rmse', 'normals/mean', 'edge/odsF',
+                 'delta_m'),
         paper=False),
 )
 
@@ -172,7 +178,7 @@ def main():
     args = parse_args()
     dataset = DATASETS[args.dataset]
     columns = dataset['columns']
-    headers = [h for _, h in columns]
+    headers = [HEADERS[m] for m in columns]
     groups = configs_for(args.backbone, dataset)
     flops_header = '' if args.no_flops else \
         f' GFLOPs ({args.flops_shape[0]}²) |'
@@ -192,7 +198,7 @@ def main():
         got = read_metrics(args.results, configs)
         if key == 'stft':
             single_task_delta_m(got, configs)
-        cells = [fmt(got.get(m), m == 'delta_m') for m, _ in columns]
+        cells = [fmt(got.get(m), m == 'delta_m') for m in columns]
         if args.backbone != 'swin-t' or not dataset['paper']:
             paper = '—'
         print(f'| {name} | {trainable:,} | {paper} |{flops} ' +

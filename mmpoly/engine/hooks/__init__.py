@@ -1,3 +1,4 @@
+from .random_state_hook import RandomStateHook
 from .visualization_hook import MultiTaskVisualizationHook
 
-__all__ = ['MultiTaskVisualizationHook']
+__all__ = ['MultiTaskVisualizationHook', 'RandomStateHook']

@@ -20,11 +20,17 @@ class MultiTaskMetric(BaseMetric):
     :mod:`mmpoly.tasks`); keys are ``<task>/<metric>``, plus ``delta_m``:
     Δm of the tasks' primary metrics against their ``delta_m_reference``.
 
-    Each image contributes small per-image statistics that are summed, so
-    MMEngine's collection drops the samples a distributed sampler repeats
-    and the result does not depend on the number of processes (up to float
-    summation order). Predictions are compared with the ground truth at the
-    original image size.
+    Each image contributes small per-image statistics that are summed.
+    MMEngine's collection puts the images of every process back in the data
+    set's order and drops the samples a distributed sampler repeats, so the
+    sums are taken in the same order and the metrics of identical
+    predictions are bit-identical whatever the number of processes (the
+    predictions themselves can differ in the last bits between runs with
+    different batch compositions or thread counts). A metric that is
+    undefined on the split (no labelled pixel) is NaN, with a warning
+    naming the task; Δm is then NaN too and the warning names the missing
+    term. Predictions are compared with the ground truth at the original
+    image size.
 
     Args:
         tasks: The config's ``tasks`` (name -> task config) or a
@@ -107,16 +113,35 @@ class MultiTaskMetric(BaseMetric):
             raise ValueError('MultiTaskMetric received no results')
         metrics: Dict[str, float] = OrderedDict()
         primary = OrderedDict()
+        logger = MMLogger.get_current_instance()
         for name, task in self.tasks.items():
             summed = {
                 k: np.sum([r[name][k] for r in results], axis=0)
                 for k in results[0][name]
             }
+            undefined = []
             for key, value in task.metrics(summed, self.dataset_meta).items():
+                if _undefined(value):
+                    undefined.append(key)
+                    value = float('nan')
                 metrics[f'{name}/{key}'] = value
+            if undefined:
+                logger.warning(
+                    f'task {name}: {", ".join(undefined)} undefined on this '
+                    f'split of {len(results)} images (no labelled pixels '
+                    'to measure); reported as NaN (null in metrics.json)')
             primary[name] = metrics[f'{name}/{task.primary_metric}']
         if self.delta_m:
-            metrics['delta_m'] = compute_delta_m(primary, self.tasks)
+            missing = [t for t, v in primary.items() if _undefined(v)]
+            if missing:
+                metrics['delta_m'] = float('nan')
+                logger.warning(
+                    'Δm undefined: it needs the primary metric of every '
+                    'task, and ' +
+                    ', '.join(f'{t}/{self.tasks[t].primary_metric}'
+                              for t in missing) + ' is undefined')
+            else:
+                metrics['delta_m'] = compute_delta_m(primary, self.tasks)
         self._log_summary(metrics, primary)
         return metrics
 
@@ -124,13 +149,26 @@ class MultiTaskMetric(BaseMetric):
                      primary: Dict[str, float]) -> None:
         logger = MMLogger.get_current_instance()
         parts = [
-            f'{t} {self.tasks[t].primary_metric}: {v:.2f}'
+            f'{t} {self.tasks[t].primary_metric}: ' +
+            ('undefined' if _undefined(v) else f'{v:.2f}')
             for t, v in primary.items()
         ]
-        if 'delta_m' in metrics:
+        if 'delta_m' in metrics and _undefined(metrics['delta_m']):
+            parts.append('Δm: undefined')
+        elif 'delta_m' in metrics:
             parts.append(f'Δm: {metrics["delta_m"]:+.2f}%')
         elif self._missing_references:
             parts.append('Δm not computed: no delta_m_reference for ' +
                          ', '.join(self._missing_references))
         logger.info('multi-task results (primary metrics) - ' +
                     ', '.join(parts))
+
+
+def _undefined(value) -> bool:
+    """Whether a metric value is missing (None) or NaN."""
+    if value is None:
+        return True
+    try:
+        return bool(np.isnan(value))
+    except TypeError:
+        return False
