@@ -46,6 +46,14 @@ def _final_tensors(work):
     return ckpt['state_dict'], ckpt['message_hub']
 
 
+def _names_checkpoint(pointer):
+    """Whether ``pointer`` (a last_checkpoint file) names a checkpoint."""
+    if not osp.isfile(pointer):
+        return False
+    with open(pointer) as f:
+        return f.read().strip().endswith('.pth')
+
+
 def test_killed_training_resumes_to_the_same_result(data_root, tmp_path):
     straight = str(tmp_path / 'straight')
     subprocess.run(
@@ -63,7 +71,8 @@ def test_killed_training_resumes_to_the_same_result(data_root, tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while not osp.isfile(osp.join(killed, 'iter_2.pth')):
+    # CheckpointHook writes iter_2.pth, then last_checkpoint naming it
+    while not _names_checkpoint(osp.join(killed, 'last_checkpoint')):
         assert proc.poll() is None, 'the training ended before its kill'
         assert time.time() < deadline
         time.sleep(0.02)
