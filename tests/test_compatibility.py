@@ -1,8 +1,8 @@
 """Checkpoints and initialisation made by older code still hold.
 
 The fixtures (``tests/fixtures/``, made by ``tests/fixtures/make_fixtures.py``
-before the tuner refactor) record an adapter-only toy Polyhistor checkpoint
-with its predictions on one image, and the trainable parameters every
+before the tuner refactor) record the tensor layout of an adapter-only toy Polyhistor checkpoint
+(no weights are kept), one toy image, and the trainable parameters every
 parameter-efficient toy config builds (names, shapes, initial values).
 """
 import json
@@ -22,22 +22,43 @@ from make_fixtures import build_seeded, fixture_config  # noqa: E402
 INIT_RECORD = json.load(open(osp.join(FIXTURES, 'tuner_init.json')))
 
 
-def test_adapter_only_checkpoint_of_older_code_predicts_the_same():
+def test_adapter_only_checkpoints_keep_the_older_layout(tmp_path):
+    """An adapter-only checkpoint holds the tensors (names, shapes, dtypes)
+    the pre-refactor code saved, so older checkpoints load in place; and a
+    checkpoint saved now gives, after loading, the saving model's
+    predictions.
+
+    No weights are kept in the repository: the older checkpoint is recorded
+    by its tensor layout (``polyhistor_toy_checkpoint_keys.json``), its
+    initial values by ``tuner_init.json`` (tested below).
+    """
+    import torch
+
     from mmpoly.apis import MultiTaskInferencer
-    saved = np.load(osp.join(FIXTURES, 'polyhistor_toy_predictions.npz'))
-    inferencer = MultiTaskInferencer(
-        fixture_config(),
-        osp.join(FIXTURES, 'polyhistor_toy_adapter_only.pth'),
-        device='cpu')
-    preds = inferencer(saved['image'])['predictions']
-    expected = {k[5:]: saved[k] for k in saved.files if k.startswith('pred_')}
+    source = MultiTaskInferencer(fixture_config(), None, device='cpu')
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():  # trained-looking values, not the initial ones
+        for param in source.model.parameters():
+            if param.requires_grad:
+                param.add_(0.05 * torch.randn(param.shape,
+                                              generator=generator))
+    state = source.model.state_dict()
+    layout = {
+        k: [list(v.shape), str(v.dtype).replace('torch.', '')]
+        for k, v in state.items()
+    }
+    assert layout == json.load(
+        open(osp.join(FIXTURES, 'polyhistor_toy_checkpoint_keys.json')))
+
+    path = str(tmp_path / 'adapter_only.pth')
+    torch.save(dict(meta={}, state_dict=state), path)
+    image = np.load(osp.join(FIXTURES, 'polyhistor_toy_image.npz'))['image']
+    expected = source(image)['predictions']
+    loaded = MultiTaskInferencer(fixture_config(), path, device='cpu')
+    preds = loaded(image)['predictions']
     assert sorted(preds) == sorted(expected)
     for task, pred in preds.items():
-        if np.issubdtype(pred.dtype, np.integer):
-            np.testing.assert_array_equal(pred, expected[task], err_msg=task)
-        else:  # float maps: equal up to the CPU's float rounding
-            np.testing.assert_allclose(
-                pred, expected[task], rtol=0, atol=1e-5, err_msg=task)
+        np.testing.assert_array_equal(pred, expected[task], err_msg=task)
 
 
 @pytest.mark.parametrize('config', sorted(INIT_RECORD))
