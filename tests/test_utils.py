@@ -1,4 +1,6 @@
-"""find_config, strip_pretrained and check_data_roots."""
+"""find_config, strip_pretrained, check_data_roots, --cfg-options parsing,
+numeric settings and the lines of OS errors."""
+import os
 import os.path as osp
 
 import pytest
@@ -171,3 +173,127 @@ def test_find_config_ambiguous_and_base_excluded(tmp_path, monkeypatch):
     # configs under _base_ are not experiment configs
     with pytest.raises(FileNotFoundError):
         find_config('pascal_context_mt')
+
+
+# ------------------------------------------------ --cfg-options parsing
+@pytest.mark.parametrize('item,expected', [
+    ('train_dataloader.dataset.data_root=/tmp/my data', '/tmp/my data'),
+    ('work_dir=/runs/a,b', '/runs/a,b'),
+    ('load_from=None', None),
+    ('experiment_name="run one"', 'run one'),
+    ("visualizer.name='a b'", 'a b'),
+    ('model.backbone.tuner.rank=8', 8),
+    ('optim_wrapper.optimizer.lr=1e-4', 1e-4),
+    ('train_cfg.val_interval=2', 2),
+    ('model.test_cfg.mode=slide', 'slide'),
+    ('randomness.deterministic=true', True),
+    ('data_preprocessor.size=[64, 64]', [64, 64]),
+    ('crop_size="(64, 64)"', (64, 64)),
+    ('tasks=semseg,normals', ['semseg', 'normals']),
+])
+def test_cfg_options_keep_spaces_and_parse_like_mmengine(item, expected):
+    import argparse
+
+    from mmpoly.utils.dict_action import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(['--cfg-options', item]).cfg_options
+    value = options[item.split('=', 1)[0]]
+    assert value == expected and type(value) is type(expected)
+
+
+def test_cfg_options_item_without_value_is_named():
+    import argparse
+
+    from mmpoly.utils.dict_action import DictAction
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    with pytest.raises(ValueError, match="'data' is not key=value"):
+        parser.parse_args([
+            '--cfg-options', 'train_dataloader.dataset.data_root=/my', 'data'
+        ])
+
+
+# ------------------------------------------------- numeric settings
+@pytest.mark.parametrize('options,words', [
+    ({
+        'optim_wrapper.optimizer.lr': 'fast'
+    }, [
+        'optim_wrapper.optimizer.lr=fast', 'a non-negative number expected',
+        '(the config has 0.002)'
+    ]),
+    ({
+        'train_cfg.max_iters': 2.5
+    }, ['train_cfg.max_iters=2.5', 'a positive whole number expected']),
+    ({
+        'train_cfg.val_interval': 0
+    }, ['train_cfg.val_interval=0', 'a positive whole number expected']),
+    ({
+        'optim_wrapper.optimizer.weight_decay': [1, 2]
+    }, ['optim_wrapper.optimizer.weight_decay=[1, 2]', 'number expected']),
+    ({
+        'train_dataloader.batch_size': 'two'
+    }, ['train_dataloader.batch_size=two', 'a positive whole number']),
+    ({
+        'param_scheduler.0.end': 'x'
+    }, ['param_scheduler.0.end=x', 'a whole number expected']),
+    ({
+        'optim_wrapper.optimizer.lr': -1
+    }, ['optim_wrapper.optimizer.lr=-1', 'a non-negative number expected']),
+])
+def test_numeric_settings_refused_with_key_and_value(options, words):
+    from mmpoly.utils import load_config
+    with pytest.raises((TypeError, ValueError)) as e:
+        load_config(
+            osp.join(REPO, 'configs/toy/polyhistor_swin-mini_toy-pascal.py'),
+            options)
+    for word in words:
+        assert word in str(e.value), str(e.value)
+
+
+def test_numeric_settings_in_a_config_file_name_the_file(tmp_path):
+    from mmpoly.utils import load_config
+    base = osp.join(REPO, 'configs/toy/polyhistor_swin-mini_toy-pascal.py')
+    path = tmp_path / 'bad.py'
+    path.write_text(f"_base_ = ['{base}']\n"
+                    "train_cfg = dict(max_iters='10k')\n")
+    with pytest.raises(TypeError) as e:
+        load_config(str(path))
+    assert str(e.value) == (f"{path}: train_cfg.max_iters = '10k': a "
+                            'positive whole number expected')
+    path.write_text(f"_base_ = ['{base}']\n"
+                    'optim_wrapper = dict(optimizer=dict(lr=[1e-3]))\n')
+    with pytest.raises(TypeError, match=r'lr = \[0.001\]: a non-negative'):
+        load_config(str(path))
+
+
+def test_numeric_settings_of_every_shipped_config_pass():
+    import glob
+
+    from mmpoly.utils.numeric_settings import check_numeric_settings
+    configs = [
+        p
+        for p in glob.glob(osp.join(REPO, 'configs/**/*.py'), recursive=True)
+        if '_base_' not in p
+    ]
+    assert len(configs) > 20
+    for path in configs:
+        check_numeric_settings(Config.fromfile(path), path)
+
+
+# ------------------------------------------------------ OS errors
+def test_os_error_lines_name_the_file_or_the_output_dir(tmp_path):
+    import errno
+
+    from mmpoly.engine.atomic_local_backend import FileWriteError
+    from mmpoly.utils import cli
+    full = os.strerror(errno.ENOSPC)
+    e = FileWriteError(errno.ENOSPC, full, '/w/iter_2.pth')
+    assert cli.error_message(e) == \
+        f'cannot write /w/iter_2.pth: {full} [Errno 28]'
+    e = PermissionError(errno.EACCES, 'Permission denied', '/w/x.json')
+    assert cli.error_message(e) == '/w/x.json: Permission denied [Errno 13]'
+    cli.note_output_dir(str(tmp_path))
+    e = OSError(errno.ENOSPC, full)  # as from a write to an open file
+    assert cli.error_message(e) == \
+        f'{full} [Errno 28] while writing under {tmp_path}'

@@ -102,7 +102,8 @@ def draw_pictures(runner, work_dir: str) -> list:
     sample = runner.test_dataloader.dataset[0]
     with torch.no_grad():
         pred = runner.model.test_step(pseudo_collate([sample]))[0]
-    image = mmcv.imread(pred.img_path, channel_order='rgb')
+    image = mmcv.imread(  # as stored, like the labels (no EXIF rotation)
+        pred.img_path, 'color_ignore_orientation', channel_order='rgb')
     panel = osp.join(work_dir, 'panel_val.png')
     runner.visualizer.add_datasample('val', image, pred, out_file=panel)
     scalars = osp.join(runner.log_dir, 'vis_data', 'scalars.json')

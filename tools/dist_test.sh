@@ -2,6 +2,8 @@
 # Distributed testing with torchrun (NCCL on GPUs, gloo on CPU).
 #   bash tools/dist_test.sh CONFIG CHECKPOINT NUM_PROCS [test.py options...]
 # Environment: NNODES, NODE_RANK, PORT, MASTER_ADDR, PYTHON (default: the
-# repository's .venv when it exists).
+# repository's .venv when it exists), MMPOLY_DEBUG. A failure ends in one
+# line (the failed rank and its error, or "port N is in use, set PORT=");
+# --debug or MMPOLY_DEBUG=1 shows torchrun's whole output.
 exec bash "$(dirname "$0")/launchers/torchrun.sh" test.py "$3" "$1" "$2" \
     "${@:4}"

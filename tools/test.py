@@ -7,20 +7,25 @@ writes every prediction in its task's file format to
 results/polyhistor_swin-t/<task>/<img_id>.<ext> (index PNGs for segmentation
 tasks, 8-bit probability PNGs for saliency and edges, RGB-encoded normals like
 normals_distill, .npy metres for depth) and
-results/polyhistor_swin-t/metrics.json; --show-dir DIR writes one panel
-per image (the image, then each task's ground truth and prediction).
+results/polyhistor_swin-t/metrics.json, and lists every file it wrote in
+results/polyhistor_swin-t/.mmpoly-manifest.json: --overwrite removes only
+those. A folder holding other files and no manifest, or a data root, is
+refused. --show-dir DIR writes one panel per image (the image, then each
+task's ground truth and prediction).
 """
 import argparse
 import json
 import math
 import os
 import os.path as osp
-import shutil
 
 from mmengine.dist import is_main_process
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
+from mmpoly.testing.output_dir import (MANIFEST, finish_manifest,
+                                       prepare_results_dir)
 from mmpoly.utils import check_data_roots, finish_distributed
+from mmpoly.utils.data_checks import configured_data_roots
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import (add_runner_args, add_strict_arg,
                                     build_runner, load_runner_config)
@@ -41,8 +46,9 @@ def parse_args():
     parser.add_argument(
         '--overwrite',
         action='store_true',
-        help='--out DIR already holds results: remove them first (its '
-        'metrics.json and task folders) instead of refusing')
+        help='--out DIR already holds the results of an earlier run: remove '
+        'the files its manifest (.mmpoly-manifest.json) lists instead of '
+        'refusing; other files are kept')
     add_runner_args(parser)
     add_strict_arg(parser, 'the one tested')
     return parser.parse_args()
@@ -61,30 +67,6 @@ def set_output_dir(evaluator_cfg, out_dir: str) -> None:
         raise ValueError('--out needs a MultiTaskMetric in test_evaluator')
 
 
-def prepare_output_dir(out_dir: str, task_names, overwrite: bool) -> None:
-    """Refuse to write into an ``--out`` folder that already holds results
-    (stale predictions would mix with new ones), or with ``overwrite``
-    remove what an earlier run wrote there: ``metrics.json`` and the task
-    folders."""
-    if not osp.isdir(out_dir):
-        return
-    ours = ['metrics.json'] + list(task_names)
-    present = [n for n in ours if osp.exists(osp.join(out_dir, n))]
-    if not present:
-        return
-    if not overwrite:
-        raise FileExistsError(
-            f'--out {out_dir} already holds results ({", ".join(present)});'
-            ' choose another folder, or add --overwrite to replace them')
-    for name in present:
-        path = osp.join(out_dir, name)
-        if osp.isdir(path):
-            shutil.rmtree(path)
-        else:
-            os.remove(path)
-    print(f'--overwrite: removed {", ".join(present)} from {out_dir}')
-
-
 def json_metrics(metrics: dict) -> dict:
     """Metrics as JSON values: an undefined (NaN or None) metric is null."""
     out = {}
@@ -100,10 +82,17 @@ def main():
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
     cfg.load_from = args.checkpoint
+    before = None
     if args.out:
-        if is_main_process():
-            prepare_output_dir(args.out,
-                               cfg.get('tasks') or {}, args.overwrite)
+        # the process group is not up yet: the launcher's RANK says which
+        # process prepares the folder (the others must not see its manifest)
+        rank = os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0'))
+        if args.launcher == 'none' or int(rank) == 0:
+            before = prepare_results_dir(
+                args.out,
+                configured_data_roots(cfg),
+                args.overwrite,
+                result_folders=cfg.get('tasks') or {})
         set_output_dir(cfg.test_evaluator, args.out)
     if args.show_dir:
         hooks = cfg.setdefault('default_hooks', {})
@@ -127,6 +116,9 @@ def main():
                 indent=2,
                 allow_nan=False)
         print(f'metrics written to {path}')
+        written = finish_manifest(args.out, before or set())
+        print(f'{len(written)} file(s) listed in '
+              f'{osp.join(args.out, MANIFEST)}')
     finish_distributed()
 
 

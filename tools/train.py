@@ -4,11 +4,16 @@ Example:
     python tools/train.py configs/polyhistor_swin-b.py
     python tools/train.py polyhistor_swin-b            # short form
     bash tools/dist_train.sh configs/polyhistor_swin-b.py 4
+
+One training at a time per work dir: ``<work_dir>/train.lock`` (see
+:class:`mmpoly.engine.work_dir_lock.WorkDirLock`).
 """
 import argparse
+import contextlib
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.engine.resume_checkpoint import resolve_resume
+from mmpoly.engine.work_dir_lock import WorkDirLock, process_rank
 from mmpoly.utils import check_data_roots, finish_distributed
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import (add_runner_args, add_strict_arg,
@@ -45,17 +50,23 @@ def main():
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    resume_from = resolve_resume(args.resume, args.resume_if_possible,
-                                 cfg.work_dir)
-    if resume_from is not None:
-        cfg.resume, cfg.load_from = True, resume_from
-    elif args.resume_if_possible:
-        print(f'nothing to resume from in {cfg.work_dir}: starting afresh')
+    # one training per work dir (rank 0 holds the lock for all ranks)
+    lock = (
+        WorkDirLock(cfg.work_dir)
+        if process_rank(args.launcher) == 0 else contextlib.nullcontext())
+    with lock:
+        resume_from = resolve_resume(args.resume, args.resume_if_possible,
+                                     cfg.work_dir)
+        if resume_from is not None:
+            cfg.resume, cfg.load_from = True, resume_from
+        elif args.resume_if_possible:
+            print(f'nothing to resume from in {cfg.work_dir}: starting '
+                  'afresh')
 
-    check_data_roots(cfg, ('train', 'val'))  # before anything expensive
+        check_data_roots(cfg, ('train', 'val'))  # before anything expensive
 
-    runner = build_runner(cfg)
-    runner.train()
+        runner = build_runner(cfg)
+        runner.train()
     finish_distributed()
 
 

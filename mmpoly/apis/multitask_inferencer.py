@@ -1,6 +1,7 @@
 """Running a trained multi-task model on images, after MMSeg's inferencer."""
 import logging
 import os.path as osp
+from collections import Counter
 from typing import Dict, List, Optional, Sequence, Union
 
 import mmcv
@@ -15,7 +16,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.utils import set_random_seed
 from mmseg.registry import DATASETS, TRANSFORMS
 
-from ..engine.checkpoint_fit import check_checkpoint_fits
+from ..engine.checkpoint_fit import (check_checkpoint_fits,
+                                     checkpoint_state_dict)
+from ..models.backbones.load_report import backbone_load_line
+from ..models.backbones.pretrained_layouts import refuse_pretrained_file
+from ..tasks.label_io import as_stored
 from ..utils.config_loading import load_config
 
 InputType = Union[str, np.ndarray]
@@ -50,7 +55,10 @@ class MultiTaskInferencer(BaseInferencer):
     Calling it (:meth:`__call__`) returns ``dict(predictions=...,
     visualization=...)``: per image a dict of task -> ``(C, H, W)`` NumPy
     prediction at the image's size (one dict for one image), and the panels
-    when asked for. Arrays are BGR images, as OpenCV / MMCV load them.
+    when asked for. Arrays are ``uint8`` BGR images in [0, 255], as OpenCV /
+    MMCV load them; another dtype (e.g. a float image in [0, 1]) is
+    refused, not guessed. Image files are decoded as stored, like the
+    training data (an EXIF orientation tag is ignored).
     """
 
     preprocess_kwargs: set = set()
@@ -65,6 +73,7 @@ class MultiTaskInferencer(BaseInferencer):
                  strict: bool = True) -> None:
         init_default_scope('mmseg')
         self._weights, self._strict = weights, strict
+        self._load_line = ''
         cfg = load_config(model)
         seed = (cfg.get('randomness') or {}).get('seed')
         if seed is not None:  # the frozen backbone the Runner builds
@@ -82,6 +91,8 @@ class MultiTaskInferencer(BaseInferencer):
                 show_progress=False)
         finally:
             logger.setLevel(level)
+        if self._load_line:  # logged once the level is back
+            logger.info(self._load_line)
         dataset = DATASETS.get(cfg.test_dataloader.dataset.type)
         if self.visualizer is not None:  # class names for the legends
             self.visualizer.dataset_meta = dict(
@@ -90,8 +101,12 @@ class MultiTaskInferencer(BaseInferencer):
     def _load_weights_to_model(self, model: torch.nn.Module,
                                checkpoint: Optional[dict], cfg) -> None:
         if checkpoint is not None:
+            if self._strict:
+                refuse_pretrained_file(model, checkpoint, self._weights)
             check_checkpoint_fits(
                 model, checkpoint, self._weights, strict=self._strict)
+            self._load_line = backbone_load_line(
+                model, checkpoint_state_dict(checkpoint), self._weights)
         super()._load_weights_to_model(model, checkpoint, cfg)
 
     def _init_collate(self, cfg) -> callable:
@@ -124,7 +139,11 @@ class MultiTaskInferencer(BaseInferencer):
             wait_time: Seconds a shown panel stays.
             out_dir: If set, write ``<out_dir>/pred/<task>/<name>.<ext>`` in
                 each task's file format and ``<out_dir>/vis/<name>.png``
-                panels.
+                panels. ``<name>`` is the input file's name without its
+                extension (``x`` for ``x.jpg``), or with it when two inputs
+                of the call share that stem (``x.jpg`` and ``x.png``; see
+                :func:`output_names`); arrays are named by their position
+                (``00000003``).
         """
         return super().__call__(
             inputs,
@@ -143,15 +162,15 @@ class MultiTaskInferencer(BaseInferencer):
         out = []
         for i, item in enumerate(items):
             if isinstance(item, str):
-                out.append(
-                    dict(
-                        img_path=item,
-                        img_id=osp.splitext(osp.basename(item))[0]))
+                out.append(dict(img_path=item))
             elif isinstance(item, np.ndarray):
-                out.append(dict(img=item, img_id=f'{i:08d}'))
+                check_image_array(item, i)
+                out.append(dict(img=item))
             else:
                 raise TypeError('inputs must be image paths, folders or '
                                 f'arrays, got {type(item).__name__}')
+        for item, img_id in zip(out, output_names(items)):
+            item['img_id'] = img_id
         return out
 
     def _init_pipeline(self, cfg) -> callable:
@@ -160,7 +179,8 @@ class MultiTaskInferencer(BaseInferencer):
             if t['type'] not in _LOADERS
         ]
         transforms = Compose(steps)
-        from_file = TRANSFORMS.build(dict(type='LoadImageFromFile'))
+        from_file = TRANSFORMS.build(
+            dict(type='LoadImageFromFile', color_type=as_stored('color')))
         from_array = TRANSFORMS.build(dict(type='LoadImageFromNDArray'))
         tasks = self.model.task_set
 
@@ -193,7 +213,8 @@ class MultiTaskInferencer(BaseInferencer):
             if 'img' in item:
                 image = item['img'][..., ::-1]  # BGR array
             else:
-                image = mmcv.imread(item['img_path'], channel_order='rgb')
+                image = mmcv.imread(
+                    item['img_path'], as_stored('color'), channel_order='rgb')
             out_file = osp.join(img_out_dir, f'{item["img_id"]}.png') \
                 if img_out_dir else None
             panels.append(
@@ -231,3 +252,57 @@ class MultiTaskInferencer(BaseInferencer):
         else:
             results['predictions'] = arrays if len(arrays) > 1 else arrays[0]
         return results
+
+
+def check_image_array(img: np.ndarray, index: int) -> None:
+    """Refuse an input array that is not a ``uint8`` image.
+
+    A float image in [0, 1] taken for ``uint8`` would be black to the model
+    (and a float in [0, 255] of unknown origin is no safer), so any dtype
+    other than ``uint8`` is an error that names the input, its dtype and
+    value range; nothing is rescaled behind the user's back.
+
+    Raises:
+        ValueError: one line naming the input ``index``.
+    """
+    if img.dtype != np.uint8:
+        span = (f'values in [{float(np.min(img)):g}, {float(np.max(img)):g}]'
+                if img.size else 'no values')
+        raise ValueError(
+            f'input array {index}: dtype {img.dtype} with {span}; expected '
+            'a uint8 BGR image with values in [0, 255] (for a float image '
+            'in [0, 1]: (img * 255).round().astype(np.uint8))')
+    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
+        raise ValueError(f'input array {index}: shape {img.shape}; expected '
+                         'a BGR image (H, W, 3) or a grey image (H, W)')
+
+
+def output_names(items: Sequence[InputType]) -> List[str]:
+    """Unique names of the inputs' output files, one per input.
+
+    A file ``dir/x.jpg`` is named ``x``; when several inputs share that
+    stem (``x.jpg`` and ``x.png``) each keeps its extension (``x.jpg``,
+    ``x.png``), and when even those collide (``a/x.jpg`` and ``b/x.jpg``)
+    each gets its position in front (``00000000_x.jpg``). An array is named
+    by its position, ``00000003``. No two inputs of a call write the same
+    file.
+    """
+    stems, full = [], []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            base = osp.basename(item)
+            stems.append(osp.splitext(base)[0])
+            full.append(base)
+        else:
+            stems.append(f'{i:08d}')
+            full.append(stems[-1])
+    stem_count = Counter(stems)
+    names = [s if stem_count[s] == 1 else f for s, f in zip(stems, full)]
+    name_count = Counter(names)
+    names = [
+        n if name_count[n] == 1 else f'{i:08d}_{n}'
+        for i, n in enumerate(names)
+    ]
+    if len(set(names)) < len(names):  # a file named like a prefixed one
+        names = [f'{i:08d}_{f}' for i, f in enumerate(full)]
+    return names

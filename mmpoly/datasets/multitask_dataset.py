@@ -7,6 +7,7 @@ from typing import Callable, Dict, List, Mapping, Optional, Tuple, Type, Union
 from mmengine.dataset import BaseDataset
 
 from ..tasks import BaseTask, TaskSet, build_tasks
+from .transforms.loading import images_as_stored
 
 #: How many missing files an error lists before summarising.
 MAX_LISTED = 10
@@ -60,7 +61,9 @@ class BaseMultiTaskDataset(BaseDataset):
     Every file of every image must exist: construction fails with an error
     listing the missing ones. Their content is decoded and checked by
     :class:`~mmpoly.datasets.transforms.LoadMultiTaskAnnotations` (each
-    sample's ``gt_files`` and ``task_set``).
+    sample's ``gt_files`` and ``task_set``). Images are decoded as stored,
+    like their labels: the pipeline's ``LoadImageFromFile`` ignores an EXIF
+    orientation tag (:func:`~mmpoly.datasets.transforms.images_as_stored`).
 
     Args:
         data_root: Root of the data set.
@@ -99,6 +102,8 @@ class BaseMultiTaskDataset(BaseDataset):
         }
         if ann_file is None:
             ann_file = self.default_ann_file(split)
+        if 'pipeline' in kwargs:  # images decoded like their labels
+            kwargs['pipeline'] = images_as_stored(kwargs['pipeline'])
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         metainfo.setdefault('tasks', self.task_set.names)
         super().__init__(

@@ -6,7 +6,8 @@ behind. ``import mmpoly`` registers :class:`AtomicLocalBackend` for local
 paths instead: it writes into a temporary file in the same folder, flushes
 it to disk and renames it over the target (``os.replace`` is atomic on
 POSIX and Windows), so a reader sees the old file, no file, or the whole
-new one.
+new one. A failed write (full disk, no rights) raises
+:class:`FileWriteError`, which names the target file.
 """
 import os
 import os.path as osp
@@ -18,13 +19,36 @@ import mmengine
 from mmengine.fileio.backends import LocalBackend, register_backend
 
 
+class FileWriteError(OSError):
+    """An :class:`OSError` while writing ``filename`` (the target, not the
+    temporary file): ``cannot write <file>: <reason> [Errno N]``."""
+
+    def __str__(self) -> str:
+        return (f'cannot write {self.filename}: {self.strerror} '
+                f'[Errno {self.errno}]')
+
+
 def write_atomically(data: bytes, filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` through a temporary file and a rename.
 
     The temporary file is ``.<name>.<random>.tmp`` beside the target and is
     removed if writing fails.
+
+    Raises:
+        FileWriteError: if the folder, the temporary file or the rename
+            fails (e.g. ``[Errno 28]`` on a full disk), naming
+            ``filepath``.
     """
     filepath = str(filepath)
+    try:
+        _write_atomically(data, filepath)
+    except OSError as e:
+        if e.errno is None:
+            raise
+        raise FileWriteError(e.errno, e.strerror, filepath) from e
+
+
+def _write_atomically(data: bytes, filepath: str) -> None:
     folder = osp.dirname(filepath) or '.'
     mmengine.mkdir_or_exist(folder)
     fd, tmp = tempfile.mkstemp(

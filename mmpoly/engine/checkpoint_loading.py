@@ -8,9 +8,12 @@ local files with :func:`load_local_checkpoint`, which keeps the safe
 ``weights_only=True`` unpickler and allows exactly the extra types MMEngine
 writes into checkpoints (its ``HistoryBuffer`` and NumPy arrays/scalars).
 
-A file that is not a complete PyTorch checkpoint (truncated by a crash
-or a partial download, or not written by ``torch.save``) is refused with
-:class:`CheckpointFormatError` naming it. A file that needs anything else
+Both formats of ``torch.save`` load, with the same unpickler: the zip
+archive (PyTorch >= 1.6) and the legacy format that OpenMMLab's model-zoo
+files use (``_use_new_zipfile_serialization=False``). A file that is not a
+complete PyTorch checkpoint (a zip archive without its directory, a legacy
+file that ends early, or a file ``torch.save`` did not write) is refused
+with :class:`CheckpointFormatError` naming it. A file that needs anything else
 is refused with the names of the offending globals; set
 ``MMPOLY_TRUSTED_CHECKPOINTS=1`` (or ``true`` / ``yes``) to load such
 files with the full (unsafe) unpickler when you trust them.
@@ -18,6 +21,7 @@ files with the full (unsafe) unpickler when you trust them.
 import os
 import os.path as osp
 import pickle
+import re
 import zipfile
 from typing import Any, List
 
@@ -27,6 +31,10 @@ from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
 TRUST_ENV = 'MMPOLY_TRUSTED_CHECKPOINTS'
+
+#: How a legacy (non-zip) ``torch.save`` file starts: pickle protocol 2 and
+#: the long ``torch.serialization.MAGIC_NUMBER``.
+LEGACY_HEADER = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'
 
 
 class CheckpointFormatError(ValueError):
@@ -79,7 +87,7 @@ def load_local_checkpoint(filename: str, map_location=None) -> Any:
     Raises:
         FileNotFoundError: the file does not exist.
         CheckpointFormatError: the file is not a complete ``torch.save``
-            zip archive (truncated, empty, or another format).
+            file, zip or legacy (truncated, empty, or another format).
         pickle.UnpicklingError: the file needs globals outside the allow
             list (named in the message), unless ``MMPOLY_TRUSTED_CHECKPOINTS``
             is set.
@@ -87,42 +95,94 @@ def load_local_checkpoint(filename: str, map_location=None) -> Any:
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
-    size = osp.getsize(filename)
-    if not zipfile.is_zipfile(filename):
-        # torch.save has written zip archives since PyTorch 1.6; a file
-        # without a zip directory at its end was cut off or is no checkpoint
-        raise _not_complete(
-            filename, f'{size:,} bytes without the zip directory that '
-            'torch.save writes at the end')
+    legacy = checkpoint_format(filename) == 'legacy'
     if os.environ.get(TRUST_ENV, '').strip().lower() in ('1', 'true', 'yes'):
-        return _torch_load(filename, map_location, weights_only=False)
+        return _torch_load(filename, map_location, False, legacy)
     try:
         with torch.serialization.safe_globals(checkpoint_safe_globals()):
-            return _torch_load(filename, map_location, weights_only=True)
+            return _torch_load(filename, map_location, True, legacy)
     except pickle.UnpicklingError as e:
-        try:
-            unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
-                filename)
-        except Exception:  # not a zip checkpoint: keep the original message
-            unsafe = []
+        unsafe = _unsafe_globals(filename, e, legacy)
         raise pickle.UnpicklingError(
             f'{filename} contains objects that the safe checkpoint loader '
-            f'does not allow: {unsafe or str(e).splitlines()[-1]}. If you '
+            f'does not allow: {unsafe}. If you '
             f'trust this file, set {TRUST_ENV}=1 to load it with the full '
             'unpickler.') from e
 
 
-def _torch_load(filename: str, map_location, weights_only: bool) -> Any:
-    """``torch.load``; a damaged archive becomes
-    :class:`CheckpointFormatError`."""
+def checkpoint_format(filename: str) -> str:
+    """``'zip'`` or ``'legacy'``: which ``torch.save`` format a file has.
+
+    Raises:
+        CheckpointFormatError: neither (a zip archive cut before its
+            directory, which ``torch.save`` writes last, an empty file, or
+            a file ``torch.save`` did not write).
+    """
+    if zipfile.is_zipfile(filename):
+        return 'zip'
+    with open(filename, 'rb') as f:
+        head = f.read(len(LEGACY_HEADER))
+    if head == LEGACY_HEADER:
+        return 'legacy'
+    size = osp.getsize(filename)
+    if head.startswith(b'PK'):
+        raise _not_complete(
+            filename, f'a zip archive of {size:,} bytes without the '
+            'directory that torch.save writes at its end')
+    raise _not_complete(
+        filename, f'{size:,} bytes, neither a zip archive nor the legacy '
+        '(non-zip) torch.save format')
+
+
+def _unsafe_globals(filename: str, error: Exception, legacy: bool) -> str:
+    """The globals the safe unpickler refused, for the message."""
+    unsafe: List[str] = []
+    if not legacy:
+        try:
+            unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(
+                filename)
+        except Exception:  # keep the unpickler's message
+            unsafe = []
+    if not unsafe:
+        unsafe = re.findall(r'Unsupported global: GLOBAL ([\w.]+)', str(error))
+    if unsafe:
+        return str(sorted(set(unsafe)))
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+def _torch_load(filename: str, map_location, weights_only: bool,
+                legacy: bool) -> Any:
+    """``torch.load``; a damaged archive or a legacy file that ends early
+    becomes :class:`CheckpointFormatError`."""
     try:
         return torch.load(
             filename, map_location=map_location, weights_only=weights_only)
     except (RuntimeError, EOFError, zipfile.BadZipFile) as e:
-        if isinstance(e, RuntimeError) and 'PytorchStreamReader' not in str(
-                e) and 'zip archive' not in str(e):
+        if legacy and (not isinstance(e, RuntimeError) or 'EOF' in str(e)):
+            raise _cut_legacy(filename, e) from e
+        zip_error = not isinstance(e, RuntimeError) or any(
+            m in str(e) for m in ('PytorchStreamReader', 'zip archive'))
+        if legacy or not zip_error:
             raise
         raise _not_complete(filename, str(e).splitlines()[0]) from e
+    except (IndexError, KeyError, ValueError) as e:
+        # what the unpickler raises on pickle data that stops mid-way
+        if not legacy:
+            raise
+        raise _cut_legacy(filename, e) from e
+    except pickle.UnpicklingError as e:
+        if legacy and 'truncated' in str(e):
+            raise _cut_legacy(filename, e) from e
+        raise
+
+
+def _cut_legacy(filename: str, error: Exception) -> CheckpointFormatError:
+    size = osp.getsize(filename)
+    detail = ' '.join(str(error).split()) or type(error).__name__
+    return _not_complete(
+        filename, f'a legacy (non-zip) torch.save file of {size:,} bytes '
+        f'that ends early ({detail})')
 
 
 CheckpointLoader.register_scheme(

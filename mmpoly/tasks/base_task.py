@@ -91,6 +91,31 @@ class BaseTask(metaclass=ABCMeta):
         """Label value the losses ignore (integer label maps)."""
         return 255
 
+    @property
+    def class_values(self) -> Optional[range]:
+        """The label values that are classes, or None for a task without
+        class ids (depth, normals). :attr:`ignore_index` must not be one of
+        them (see :meth:`check_config`)."""
+        return None
+
+    def check_config(self) -> None:
+        """Raise ``ValueError``, naming ``tasks.<name>.<key>``, if the
+        task's arguments contradict each other.
+
+        Called for every task when a :class:`~mmpoly.tasks.TaskSet` is
+        built. The base check refuses an :attr:`ignore_index` that is one
+        of the :attr:`class_values` (every pixel of that class would be
+        ignored by the losses and the metrics); subclasses add theirs.
+        """
+        values = self.class_values
+        if values is not None and self.ignore_index in values:
+            raise ValueError(
+                f'tasks.{self.name}.ignore_index={self.ignore_index} is a '
+                f'class id of {type(self).__name__} {self.name!r} (classes '
+                f'{_span(values)}): every pixel of that class would be '
+                'ignored; choose a value outside the classes, e.g. '
+                f'{max(255, values[-1] + 1)}')
+
     # --------------------------------------------------------------- data
     @abstractmethod
     def read_gt(self,
@@ -205,6 +230,13 @@ class BaseTask(metaclass=ABCMeta):
     # ---------------------------------------------------------------- misc
     def __repr__(self) -> str:
         return f'{type(self).__name__}(name={self.name!r})'
+
+
+def _span(values: range) -> str:
+    """``range(0, 21)`` as ``'0..20'``."""
+    if len(values) == 0:
+        return 'none'
+    return f'{values[0]}..{values[-1]}'
 
 
 def _non_negative(value, task: str, key: str) -> float:

@@ -18,7 +18,8 @@ class BinaryTask(LabelMapTask):
     """A per-pixel yes/no task predicted as a probability: saliency.
 
     - Ground truth: a grey PNG (or ``.npy``) binarised as
-      ``value / 255 > gt_threshold`` (``.npy``: ``value > gt_threshold``);
+      ``value / 255 > gt_threshold`` (``.npy``: ``value > gt_threshold``;
+      1-bit PNGs as they are; a PNG value above 255 is an error);
       the pipeline carries ``{0, 1}`` with ``ignore_index`` for padding.
     - Head: one logit; loss: class-balanced binary cross-entropy (each
       batch's positives and negatives weigh equally); prediction: the
@@ -68,6 +69,13 @@ class BinaryTask(LabelMapTask):
         if not is_npy and arr.ndim == 3 and arr.shape[2] in (3, 4):
             _check_grey(arr, path, self.name)  # an RGB(A) file of grey
             arr = arr[..., 0]
+        if arr.dtype == bool:  # a 1-bit PNG (or a boolean .npy)
+            return self.as_label_map(arr.astype(np.uint8), path)
+        if not is_npy and arr.size and arr.max() > 255:
+            raise DataFormatError(
+                f'{path}: task {self.name!r} expects an 8-bit grey PNG '
+                f'(0..255, salient/edge above {self.gt_threshold} * 255), got'
+                f' a {arr.dtype} file with values up to {int(arr.max())}')
         scale = 1.0 if is_npy else 255.0
         binary = arr.astype(np.float32) / scale > self.gt_threshold
         return self.as_label_map(binary.astype(np.uint8), path)

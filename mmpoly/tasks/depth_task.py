@@ -18,11 +18,12 @@ from .label_io import DataFormatError, read_image, read_npy
 class DepthTask(BaseTask):
     """Per-pixel depth in metres; pixels with depth 0 are invalid.
 
-    - Ground truth: a ``.npy`` of ``(H, W)`` metres, or a 16-bit PNG divided
-      by ``png_scale`` (1000: millimetres). Valid where ``> 0``. NaN,
-      infinite or negative values, another size than the image, or more
-      than one channel are errors naming the file. The pipeline carries
-      ``float32 (H, W)``.
+    - Ground truth: a float ``.npy`` of ``(H, W)`` metres, or a 16-bit PNG
+      divided by ``png_scale`` (1000: millimetres). Valid where ``> 0``.
+      An integer ``.npy`` (e.g. ``uint16`` millimetres), NaN, infinite or
+      negative values, depth beyond ``max_depth``, another size than the
+      image, or more than one channel are errors naming the file. The
+      pipeline carries ``float32 (H, W)``.
     - Geometry: ``resize='nearest'`` keeps measured values; ``'bilinear'``
       averages only valid neighbours (invalid pixels never leak into the
       result) and is valid where the nearest source pixel was; padding is
@@ -39,6 +40,11 @@ class DepthTask(BaseTask):
         resize: ``'nearest'`` or ``'bilinear'``.
         png_scale: Divisor of 16-bit PNG values (to metres).
         min_depth: Smallest predicted depth (metres).
+        max_depth: Largest plausible ground-truth depth (metres); a file
+            holding more is refused, naming it (the default, 20 m, is above
+            any indoor scene, NYUD-v2's reach 10 m, and far below depth
+            stored in millimetres). None: no limit (outdoor data sets:
+            set it, e.g. 80 for KITTI).
         **kwargs: :class:`BaseTask` arguments.
     """
 
@@ -52,6 +58,7 @@ class DepthTask(BaseTask):
                  resize: str = 'bilinear',
                  png_scale: float = 1000.0,
                  min_depth: float = 1e-3,
+                 max_depth: Optional[float] = 20.0,
                  **kwargs) -> None:
         super().__init__(name, **kwargs)
         if resize not in ('nearest', 'bilinear'):
@@ -60,6 +67,12 @@ class DepthTask(BaseTask):
         self.resize = resize
         self.png_scale = float(png_scale)
         self.min_depth = float(min_depth)
+        number = isinstance(max_depth,
+                            (int, float)) and not isinstance(max_depth, bool)
+        if max_depth is not None and not (number and max_depth > 0):
+            raise ValueError(f'tasks.{name}.max_depth must be a positive '
+                             f'number of metres or None, got {max_depth!r}')
+        self.max_depth = None if max_depth is None else float(max_depth)
 
     @property
     def out_channels(self) -> int:
@@ -71,6 +84,12 @@ class DepthTask(BaseTask):
                 backend_args: Optional[dict] = None) -> np.ndarray:
         if path.endswith('.npy'):
             depth = read_npy(path, backend_args)
+            if not np.issubdtype(depth.dtype, np.floating):
+                top = f', max {depth.max()}' if depth.size else ''
+                raise DataFormatError(
+                    f'{path}: task {self.name!r} expects depth in metres as '
+                    f'floats, got {depth.dtype} values{top} (millimetres? '
+                    'store metres as float32: depth / 1000)')
         else:
             png = read_image(path, 'unchanged', backend_args)
             if png.dtype != np.uint16:
@@ -100,6 +119,13 @@ class DepthTask(BaseTask):
         if (gt < 0).any():
             raise DataFormatError(f'{path}: task {self.name!r}: negative '
                                   f'depth {float(gt.min())}')
+        if self.max_depth is not None and gt.size and \
+                gt.max() > self.max_depth:
+            raise DataFormatError(
+                f'{path}: task {self.name!r}: depth up to '
+                f'{float(gt.max()):g}, beyond max_depth={self.max_depth:g} '
+                'm; expected metres (millimetres? divide by 1000; a farther '
+                f'range: set tasks.{self.name}.max_depth)')
 
     def resize_gt(self,
                   gt: np.ndarray,

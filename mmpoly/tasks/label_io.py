@@ -27,14 +27,32 @@ def read_bytes(path: str, backend_args: Optional[dict] = None) -> bytes:
         raise FileNotFoundError(f'label file not found: {path}') from None
 
 
+#: MMCV decoding flags and their variants that ignore an EXIF orientation.
+AS_STORED_FLAGS = dict(
+    color='color_ignore_orientation', grayscale='grayscale_ignore_orientation')
+
+
+def as_stored(flag: str) -> str:
+    """The MMCV decoding ``flag`` that keeps the pixels as stored.
+
+    Images and label files are decoded as stored: an EXIF orientation tag
+    is ignored, as it is by ``'unchanged'``. The label files of the data
+    sets mmpoly reads were made from the stored pixels (a PNG label has no
+    orientation), so rotating the image alone would misalign them.
+    """
+    return AS_STORED_FLAGS.get(flag, flag)
+
+
 def read_image(path: str,
                flag: str = 'unchanged',
                backend_args: Optional[dict] = None) -> np.ndarray:
-    """Decode an image file (RGB channel order; ``flag`` as in MMCV)."""
+    """Decode an image file (RGB channel order; ``flag`` as in MMCV) at its
+    own bit depth (16-bit PNGs stay ``uint16``), as stored (an EXIF
+    orientation is ignored, see :func:`as_stored`)."""
     data = read_bytes(path, backend_args)
     try:
         img = mmcv.imfrombytes(
-            data, flag=flag, channel_order='rgb', backend='pillow')
+            data, flag=as_stored(flag), channel_order='rgb', backend='pillow')
     except Exception as e:  # PIL raises several types on corrupt files
         raise DataFormatError(f'cannot decode image file {path}: {e}') from e
     if img is None:

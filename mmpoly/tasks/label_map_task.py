@@ -42,6 +42,10 @@ class LabelMapTask(BaseTask):
         return self._ignore_index
 
     @property
+    def class_values(self) -> range:
+        return range(self.num_labels)
+
+    @property
     def pad_value(self) -> float:  # type: ignore[override]
         return self._ignore_index
 
@@ -54,30 +58,54 @@ class LabelMapTask(BaseTask):
     # --------------------------------------------------------------- data
     def as_label_map(self, arr: np.ndarray, path: str) -> np.ndarray:
         """Check that a decoded array is a single-channel integer map and
-        return it in :attr:`gt_dtype`."""
+        return it in :attr:`gt_dtype`.
+
+        Labels are checked at the file's own bit depth before the cast: a
+        value that :attr:`gt_dtype` cannot hold (e.g. class 300 of a 16-bit
+        PNG, which ``uint8`` would turn into 44) is an error naming the file
+        and the largest value found, never a silently wrapped class.
+        """
         if arr.ndim == 3 and arr.shape[2] == 1:
             arr = arr[..., 0]
         if arr.ndim != 2:
             raise DataFormatError(
                 f'{path}: expected a single-channel label map for task '
                 f'{self.name!r}, got an array of shape {arr.shape}')
+        if arr.dtype == bool:
+            arr = arr.astype(np.uint8)
         if not np.issubdtype(arr.dtype, np.integer):
             if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
                 raise DataFormatError(
                     f'{path}: task {self.name!r} expects integer labels, got '
                     f'non-integer {arr.dtype} values')
+        if arr.size:
+            limits = np.iinfo(self.gt_dtype)
+            low, high = arr.min(), arr.max()
+            if low < limits.min or high > limits.max:
+                self._raise_out_of_range(arr, path)
         return arr.astype(self.gt_dtype, copy=False)
 
     def check_gt(self, gt: np.ndarray, path: str,
                  image_shape: Tuple[int, int]) -> None:
         super().check_gt(gt, path, image_shape)
-        bad = ((gt < 0) | (gt >= self.num_labels)) & (gt != self.ignore_index)
-        if bad.any():
-            values = sorted(int(v) for v in np.unique(gt[bad]))[:10]
-            raise DataFormatError(
-                f'{path}: task {self.name!r} has labels {values} out of '
-                f'range; expected 0..{self.num_labels - 1} or '
-                f'{self.ignore_index} (ignore)')
+        self._raise_out_of_range(gt, path)
+
+    def _raise_out_of_range(self, labels: np.ndarray, path: str) -> None:
+        """Raise, naming ``path``, the bad values and the largest one, if
+        ``labels`` holds values that are neither classes nor
+        :attr:`ignore_index`."""
+        bad = ((labels < 0) | (labels >= self.num_labels)) & (
+            labels != self.ignore_index)
+        if not bad.any():
+            return
+        values = np.unique(labels[bad])
+        listed = [int(v) for v in values[:10]]
+        more = f' (+{len(values) - 10} more)' if len(values) > 10 else ''
+        raise DataFormatError(
+            f'{path}: task {self.name!r} has labels {listed}{more} out of '
+            f'range (max value {int(labels.max())} in a '
+            f'{labels.dtype} map); expected classes 0..{self.num_labels - 1}'
+            f' or {self.ignore_index} (ignore)')
 
     def gt_to_tensor(self, gt: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(gt[None].astype(np.int64))

@@ -61,10 +61,6 @@ class SegmentationTask(LabelMapTask):
                 bool) or not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(f'tasks.{name}.num_classes must be a positive '
                              f'integer, got {num_classes!r}')
-        if 0 <= ignore_index < num_classes:
-            raise ValueError(
-                f'tasks.{name}.ignore_index={ignore_index} is a class id '
-                f'(num_classes={num_classes})')
         self.num_classes = num_classes
         self.class_names = _class_names(class_names, num_classes, name)
         self.absent_class_iou = float(absent_class_iou)

@@ -16,7 +16,8 @@ class TaskSet(Mapping):
     """An ordered, immutable mapping of task name -> :class:`BaseTask`.
 
     The order is the config's; it fixes the order of per-task passes, of
-    the heads and of the metrics.
+    the heads and of the metrics. Each task's
+    :meth:`~mmpoly.tasks.BaseTask.check_config` runs when the set is built.
     """
 
     def __init__(self, tasks) -> None:
@@ -26,6 +27,7 @@ class TaskSet(Mapping):
                 raise TypeError(f'{task!r} is not a BaseTask')
             if task.name in self._tasks:
                 raise ValueError(f'task {task.name!r} appears twice')
+            task.check_config()
             self._tasks[task.name] = task
         if not self._tasks:
             raise ValueError('tasks must name at least one task; e.g. ' +

@@ -7,6 +7,7 @@ from mmengine.config import Config
 
 from .config_lookup import find_config
 from .error_hints import closest
+from .numeric_settings import check_numeric_settings, check_option_types
 
 #: Top-level keys a config may gain from ``--cfg-options`` although it does
 #: not have them yet: the Runner's arguments and what mmpoly's tools read.
@@ -42,7 +43,9 @@ def load_config(path: Union[str, Config],
                 cfg_options: Optional[dict] = None) -> Config:
     """Load a config (path or short name, or a copy of a loaded
     :class:`Config`), merge ``cfg_options`` (their top-level keys must
-    exist, see :func:`check_option_keys`), and give its top-level
+    exist, see :func:`check_option_keys`), check its numeric settings
+    (learning rates, iterations, intervals, batch sizes... are numbers,
+    :mod:`mmpoly.utils.numeric_settings`), and give its top-level
     ``tasks`` to the model, data sets and metrics
     (:func:`mmpoly.engine.apply_config_tasks`)."""
     from ..engine.config_tasks import apply_config_tasks
@@ -53,5 +56,7 @@ def load_config(path: Union[str, Config],
         cfg = Config.fromfile(source)
     if cfg_options:
         check_option_keys(cfg, cfg_options, source)
+        check_option_types(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
+    check_numeric_settings(cfg, source, cfg_options)
     return apply_config_tasks(cfg)

@@ -1,5 +1,5 @@
 """Failing early when a config's data is not where it says."""
-from typing import Iterator
+from typing import Iterator, List
 
 from mmengine.config import Config, ConfigDict
 from mmseg.registry import DATASETS
@@ -40,3 +40,19 @@ def check_data_roots(cfg: Config, phases=('train', 'val', 'test')) -> None:
             if check is not None:
                 args = {k: v for k, v in ds_cfg.items() if k != 'type'}
                 check(**args)
+
+
+def configured_data_roots(
+    cfg: Config, phases=('train', 'val', 'test')) -> List[str]:
+    """The ``data_root`` of every data set of the dataloaders of ``phases``
+    (each once, in order)."""
+    roots: List[str] = []
+    for phase in phases:
+        loader = cfg.get(f'{phase}_dataloader')
+        if not loader:
+            continue
+        for ds_cfg in _dataset_cfgs(loader.get('dataset')):
+            root = ds_cfg.get('data_root')
+            if isinstance(root, str) and root and root not in roots:
+                roots.append(root)
+    return roots

@@ -2,10 +2,13 @@
 import argparse
 import os
 import os.path as osp
+from typing import Sequence
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
+from .cli import note_output_dir
 from .config_loading import load_config
+from .dict_action import DictAction
 from .dist_backend import adapt_dist_backend
 
 
@@ -17,7 +20,8 @@ def add_runner_args(parser: argparse.ArgumentParser) -> None:
         '--cfg-options',
         nargs='+',
         action=DictAction,
-        help='override config settings, key=value')
+        help='override config settings, key=value (quote a value with '
+        'spaces as one argument: "key=/data/my data")')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -70,7 +74,8 @@ def add_toy_data_args(parser: argparse.ArgumentParser, size: int,
 
 def add_shape_arg(parser: argparse.ArgumentParser, flag: str,
                   help: str) -> None:
-    """``flag H W``: an input size, 448 x 448 by default."""
+    """``flag H W``: an input size, 448 x 448 by default (check it with
+    :func:`check_sizes`)."""
     parser.add_argument(
         flag,
         type=int,
@@ -78,6 +83,25 @@ def add_shape_arg(parser: argparse.ArgumentParser, flag: str,
         default=(448, 448),
         metavar=('H', 'W'),
         help=help)
+
+
+def check_sizes(flag: str,
+                values: Sequence[int],
+                minimum: int = 1,
+                what: str = 'a positive whole number') -> None:
+    """Refuse a size or count argument below ``minimum``.
+
+    Raises:
+        ValueError: naming the flag, the values given and what was
+            expected, e.g. ``--shape 0 64: each value must be a positive
+            whole number (got 0)``.
+    """
+    values = list(values)
+    for value in values:
+        if value < minimum:
+            given = ' '.join(str(v) for v in values)
+            raise ValueError(f'{flag} {given}: each value must be {what} '
+                             f'(got {value})')
 
 
 def load_runner_config(args: argparse.Namespace) -> Config:
@@ -99,6 +123,7 @@ def load_runner_config(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    note_output_dir(cfg.work_dir)
     adapt_dist_backend(cfg)
     return cfg
 

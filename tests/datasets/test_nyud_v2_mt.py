@@ -168,8 +168,8 @@ def test_class_id_out_of_range_named(copy):
     mmcv.imwrite(png, path)
     with pytest.raises(DataFormatError) as e:
         ds[0]
-    assert path in str(e.value) and '[40]' in str(e.value)
-    assert '0..39' in str(e.value)
+    assert path in str(e.value) and '[41]' in str(e.value)
+    assert 'max value 41' in str(e.value) and '1..40' in str(e.value)
 
 
 def test_missing_root_names_the_layout(tmp_path):

@@ -11,7 +11,7 @@ from mmengine.runner import load_checkpoint, save_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmpoly.engine import checkpoint_safe_globals, load_local_checkpoint
-from mmpoly.engine.checkpoint_loading import TRUST_ENV
+from mmpoly.engine.checkpoint_loading import TRUST_ENV, CheckpointFormatError
 
 
 class NotAllowed:
@@ -110,3 +110,59 @@ def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError) as e:
         CheckpointLoader.load_checkpoint(path)
     assert path in str(e.value)
+
+
+# ------------------------------------------------ legacy (non-zip) files
+def _legacy(path, obj):
+    torch.save(obj, str(path), _use_new_zipfile_serialization=False)
+
+
+@pytest.mark.parametrize('trusted', ['0', '1'])
+def test_legacy_checkpoint_loads(tmp_path, monkeypatch, trusted):
+    # OpenMMLab's model-zoo files are written in the legacy format
+    monkeypatch.setenv(TRUST_ENV, trusted)
+    path = tmp_path / 'swin_tiny_224_b16x64_300e_imagenet.pth'
+    model = nn.Linear(3, 4)
+    _legacy(path, dict(state_dict=model.state_dict(), meta=dict(epoch=300)))
+    ckpt = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+    assert ckpt['meta']['epoch'] == 300
+    assert torch.equal(ckpt['state_dict']['weight'], model.weight)
+
+
+def test_legacy_disallowed_global_refused(tmp_path):
+    path = tmp_path / 'evil_legacy.pth'
+    _legacy(path, dict(obj=NotAllowed()))
+    with pytest.raises(pickle.UnpicklingError) as e:
+        load_local_checkpoint(str(path))
+    assert 'NotAllowed' in str(e.value) and str(path) in str(e.value)
+    assert TRUST_ENV in str(e.value)
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+@pytest.mark.parametrize('trusted', ['0', '1'])
+def test_truncated_checkpoint_named(tmp_path, monkeypatch, legacy, trusted):
+    monkeypatch.setenv(TRUST_ENV, trusted)
+    full = tmp_path / 'full.pth'
+    state = dict(state_dict=OrderedDict(w=torch.randn(64, 64)), meta={})
+    if legacy:
+        _legacy(full, state)
+    else:
+        torch.save(state, str(full))
+    data = full.read_bytes()
+    # cut in the tensor data, in the pickle, and just after the header
+    for cut in (len(data) - 7, len(data) // 2, 300, 20):
+        path = tmp_path / f'cut_{cut}.pth'
+        path.write_bytes(data[:cut])
+        with pytest.raises(CheckpointFormatError) as e:
+            CheckpointLoader.load_checkpoint(str(path), map_location='cpu')
+        msg = str(e.value)
+        assert msg.startswith(f'{path} is not a complete PyTorch checkpoint '
+                              '(truncated?)'), msg
+        assert '\n' not in msg
+
+
+def test_not_a_checkpoint_named(tmp_path):
+    path = tmp_path / 'notes.pth'
+    path.write_text('not a checkpoint')
+    with pytest.raises(CheckpointFormatError, match='not a complete'):
+        load_local_checkpoint(str(path))

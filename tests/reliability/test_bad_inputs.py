@@ -309,9 +309,13 @@ def test_out_dir_with_results(capsys, data_root, trained, tmp_path):
     shutil.copy(glob.glob(osp.join(out, 'semseg', '*.png'))[0], stale)
     r = _test(capsys, data_root, trained['poly'], '--out', out)
     assert_one_line_error(r, out, 'already holds results', '--overwrite')
+    # a file the manifest does not list is neither removed nor mixed in
+    r = _test(capsys, data_root, trained['poly'], '--out', out, '--overwrite')
+    assert_one_line_error(r, out, 'stale_image.png', 'does not list')
+    assert osp.exists(stale)
+    os.remove(stale)
     r = _test(capsys, data_root, trained['poly'], '--out', out, '--overwrite')
     assert r.code == 0, r.err[-2000:]
-    assert not osp.exists(stale)
     assert len(os.listdir(osp.join(out, 'semseg'))) == 3
 
 

@@ -21,7 +21,7 @@ import subprocess
 import sys
 
 from mmpoly.utils.cli import run_tool
-from mmpoly.utils.tool_args import add_debug_arg
+from mmpoly.utils.tool_args import add_debug_arg, check_sizes
 
 
 def parse_args():
@@ -108,6 +108,10 @@ def print_table(rows) -> None:
 
 def main():
     args = parse_args()
+    check_sizes('--size', [args.size])
+    check_sizes('--batch', [args.batch])
+    check_sizes('--iters', [args.iters])
+    check_sizes('--warmup', [args.warmup], 0, 'a whole number >= 0')
     if args.worker:
         run_worker(args)
         return

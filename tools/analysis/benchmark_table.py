@@ -29,7 +29,7 @@ from mmpoly.utils import build_model_offline, count_parameters
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.config_lookup import repo_configs_dir
 from mmpoly.utils.flops import count_flops
-from mmpoly.utils.tool_args import add_debug_arg, add_shape_arg
+from mmpoly.utils.tool_args import add_debug_arg, add_shape_arg, check_sizes
 
 # method key -> (name, paper's printed trainable count, reported metrics
 # semseg / parts / sal / normals / Δm, from ../shared/METHODS.md)
@@ -176,6 +176,7 @@ def single_task_delta_m(got: dict, configs) -> None:
 
 def main():
     args = parse_args()
+    check_sizes('--flops-shape', args.flops_shape)
     dataset = DATASETS[args.dataset]
     columns = dataset['columns']
     headers = [HEADERS[m] for m in columns]

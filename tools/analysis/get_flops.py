@@ -15,7 +15,7 @@ import argparse
 from mmpoly.utils import build_model_offline
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.flops import count_flops
-from mmpoly.utils.tool_args import add_debug_arg, add_shape_arg
+from mmpoly.utils.tool_args import add_debug_arg, add_shape_arg, check_sizes
 
 
 def parse_args():
@@ -29,6 +29,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    check_sizes('--shape', args.shape)
     model = build_model_offline(args.config)
     f = count_flops(model, tuple(args.shape), args.tasks)
     rows = [(f'all {len(f["tasks"])} tasks', f['total']),

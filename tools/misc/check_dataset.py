@@ -11,13 +11,13 @@ value ranges) and lists each bad file. Exit status 1 when any is bad.
 import argparse
 import sys
 
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.datasets.dataset_check import check_config_data
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.config_loading import load_config
+from mmpoly.utils.dict_action import DictAction
 from mmpoly.utils.tool_args import add_debug_arg
 
 

@@ -1,8 +1,8 @@
 from .formatting import PackMultiTaskInputs
 from .geometric import MultiTaskPad, MultiTaskRandomFlip, MultiTaskResize
-from .loading import LoadMultiTaskAnnotations
+from .loading import LoadMultiTaskAnnotations, images_as_stored
 
 __all__ = [
     'LoadMultiTaskAnnotations', 'MultiTaskResize', 'MultiTaskRandomFlip',
-    'MultiTaskPad', 'PackMultiTaskInputs'
+    'MultiTaskPad', 'PackMultiTaskInputs', 'images_as_stored'
 ]

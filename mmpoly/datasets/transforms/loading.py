@@ -1,10 +1,40 @@
 """Loading every task's ground truth of a multi-task sample."""
-from typing import Optional
+import copy
+from typing import Optional, Sequence
 
 from mmcv.transforms import BaseTransform
+from mmcv.transforms import LoadImageFromFile as _LoadImageFromFile
 from mmseg.registry import TRANSFORMS
 
+from ...tasks.label_io import as_stored
 from .task_results import task_set_of
+
+
+def images_as_stored(pipeline: Optional[Sequence]) -> Optional[list]:
+    """A copy of ``pipeline`` whose ``LoadImageFromFile`` decodes images as
+    stored: its ``color_type`` ``'color'`` (the default) or ``'grayscale'``
+    becomes the ``*_ignore_orientation`` variant.
+
+    OpenCV and Pillow otherwise rotate a JPEG by its EXIF orientation tag,
+    while label files (PNG, ``.npy``, ``.mat``) are read as stored
+    (:func:`mmpoly.tasks.label_io.as_stored`): the image would no longer
+    match its labels. Transform configs (dicts) and built transforms are
+    both handled; other steps are kept as they are.
+    """
+    if pipeline is None:
+        return None
+    out = []
+    for step in pipeline:
+        kind = step.get('type') if isinstance(step, dict) else None
+        if isinstance(kind, str):
+            kind = kind.split('.')[-1]  # 'mmseg.LoadImageFromFile'
+        if kind in ('LoadImageFromFile', _LoadImageFromFile):
+            step = copy.copy(step)
+            step['color_type'] = as_stored(step.get('color_type', 'color'))
+        elif isinstance(step, _LoadImageFromFile):
+            step.color_type = as_stored(step.color_type)
+        out.append(step)
+    return out
 
 
 @TRANSFORMS.register_module()

@@ -46,7 +46,8 @@ class _RestoreBeforeBatch:
 
     def __init__(self, iterator: Iterator, index: int,
                  state: Dict[str, Any]) -> None:
-        self.iterator, self.index, self.state = iterator, index, state
+        self.iterator, self.index = iterator, index
+        self.state: Optional[Dict[str, Any]] = state  # None once restored
         self.count = 0
 
     def __iter__(self):
@@ -84,6 +85,14 @@ class RandomStateHook(Hook):
       saved before each validation run during training and restored after
       it, so a run that validates at an iteration and a run resumed from
       that iteration's checkpoint continue with the same numbers.
+    - **A checkpoint holds the training streams' states, whenever it is
+      written**: MMEngine's ``CheckpointHook`` with ``save_best`` writes
+      ``iter_N.pth`` again at the end of a validation that improved the
+      best score; such a checkpoint gets the states from before that
+      validation, not the states validation left. A checkpoint written
+      after a resume but before the first new batch (a validation the
+      resumed run repeats, see :class:`PendingValidationHook`) gets the
+      resumed states that are still waiting to be restored.
 
     mmpoly's :class:`~mmpoly.engine.MultiTaskRunner` adds this hook to every
     config that does not have it.
@@ -94,9 +103,20 @@ class RandomStateHook(Hook):
     def __init__(self) -> None:
         self._resumed_state: Optional[Dict[str, Any]] = None
         self._state_before_val: Optional[Dict[str, Any]] = None
+        self._restorer: Optional[_RestoreBeforeBatch] = None
+
+    def training_state(self) -> Dict[str, Any]:
+        """The training streams' states now: the resumed states while they
+        wait to be restored, the states from before the validation that is
+        running, or else the current states."""
+        if self._restorer is not None and self._restorer.state is not None:
+            return self._restorer.state
+        if self._state_before_val is not None:
+            return self._state_before_val
+        return get_random_state()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint[STATE_KEY] = get_random_state()
+        checkpoint[STATE_KEY] = self.training_state()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         self._resumed_state = checkpoint.get(STATE_KEY)
@@ -117,8 +137,9 @@ class RandomStateHook(Hook):
         if not hasattr(loop, 'dataloader_iterator'):
             set_random_state(state)  # epoch-based loops: restore now
             return
-        loop.dataloader_iterator = _RestoreBeforeBatch(
-            loop.dataloader_iterator, runner.iter, state)
+        self._restorer = _RestoreBeforeBatch(loop.dataloader_iterator,
+                                             runner.iter, state)
+        loop.dataloader_iterator = self._restorer
 
     def before_val(self, runner) -> None:
         if _training(runner):

@@ -55,7 +55,8 @@ class MultiTaskVisualizationHook(Hook):
 
     def _image(self, sample):
         data = fileio.get(sample.img_path, backend_args=self.backend_args)
-        return mmcv.imfrombytes(data, channel_order='rgb')
+        return mmcv.imfrombytes(  # as stored, like the labels (no EXIF)
+            data, flag='color_ignore_orientation', channel_order='rgb')
 
     def after_val_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
                        outputs: Sequence) -> None:

@@ -42,7 +42,8 @@ class PEFTBackbone(TaskConditionedBackbone):
     Args:
         backbone: Config of the backbone (e.g. ``mmpretrain.SwinTransformer``
             with ``out_indices=(0, 1, 2, 3)``), including its pretrained
-            ``init_cfg``.
+            ``init_cfg`` (read in any layout mmpoly knows, checked and
+            logged by :class:`~.pretrained_init.CheckedPretrainedInit`).
         tasks: Task names.
         tuner: Config of the tuning method (see :mod:`mmpoly.models.tuners`);
             None for a frozen backbone with trainable output norms only.

@@ -1,0 +1,2 @@
+# Short entry point: python tools/train.py polyhistor_swin-b-w12-in22k
+_base_ = ['./polyhistor/polyhistor_swin-b-w12-in22k_pascal-context.py']
