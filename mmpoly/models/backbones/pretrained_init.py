@@ -5,7 +5,11 @@ what did not match, so a backbone whose pretrained file has other names
 (Microsoft's official Swin release) or other shapes trains from random
 weights unnoticed, or fails deep inside with "backbone. is not in the
 pretrained model". ``import mmpoly`` registers :class:`CheckedPretrainedInit`
-as ``Pretrained`` instead. It
+as ``Pretrained`` instead. It has to take that name: MMEngine's
+``BaseModule.init_weights`` and the mmpretrain / MMSeg backbones test the
+type name ``'Pretrained'`` to load pretrained weights after the children's
+own initialisation (a differently named initialiser would be overwritten by
+it). It
 
 - reads the file with mmpoly's safe loader (zip or legacy ``torch.save``),
 - recognises its layout and takes the backbone's tensors under the
