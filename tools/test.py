@@ -24,7 +24,7 @@ from mmengine.dist import is_main_process
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.testing.output_dir import (MANIFEST, finish_manifest,
                                        prepare_results_dir)
-from mmpoly.utils import check_data_roots, finish_distributed
+from mmpoly.utils import check_data_roots, finish_distributed, process_rank
 from mmpoly.utils.data_checks import configured_data_roots
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import (add_runner_args, add_strict_arg,
@@ -86,8 +86,7 @@ def main():
     if args.out:
         # the process group is not up yet: the launcher's RANK says which
         # process prepares the folder (the others must not see its manifest)
-        rank = os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0'))
-        if args.launcher == 'none' or int(rank) == 0:
+        if process_rank(args.launcher) == 0:
             before = prepare_results_dir(
                 args.out,
                 configured_data_roots(cfg),

@@ -13,8 +13,8 @@ import contextlib
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
 from mmpoly.engine.resume_checkpoint import resolve_resume
-from mmpoly.engine.work_dir_lock import WorkDirLock, process_rank
-from mmpoly.utils import check_data_roots, finish_distributed
+from mmpoly.engine.work_dir_lock import WorkDirLock
+from mmpoly.utils import check_data_roots, finish_distributed, process_rank
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import (add_runner_args, add_strict_arg,
                                     build_runner, load_runner_config)

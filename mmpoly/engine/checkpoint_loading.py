@@ -21,6 +21,7 @@ files with the full (unsafe) unpickler when you trust them.
 import os
 import os.path as osp
 import pickle
+import pickletools
 import re
 import zipfile
 from typing import Any, List
@@ -35,6 +36,9 @@ TRUST_ENV = 'MMPOLY_TRUSTED_CHECKPOINTS'
 #: How a legacy (non-zip) ``torch.save`` file starts: pickle protocol 2 and
 #: the long ``torch.serialization.MAGIC_NUMBER``.
 LEGACY_HEADER = b'\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19'
+#: The pickles a legacy torch.save file starts with (magic number, protocol,
+#: system info, the object, the storage keys), before the raw tensor data.
+LEGACY_PICKLES = 5
 
 
 class CheckpointFormatError(ValueError):
@@ -155,6 +159,34 @@ def _torch_load(filename: str, map_location, weights_only: bool,
                 legacy: bool) -> Any:
     """``torch.load``; a damaged archive or a legacy file that ends early
     becomes :class:`CheckpointFormatError`."""
+    try:
+        return _torch_load_once(filename, map_location, weights_only, legacy)
+    except (CheckpointFormatError, FileNotFoundError, MemoryError):
+        raise
+    except Exception as e:  # noqa: B902 - whatever a cut pickle raises
+        # a legacy file cut inside one of its pickles makes the unpickler
+        # fail in many ways (struct.error, "unsupported operand", ...)
+        if legacy and not legacy_pickles_complete(filename):
+            raise _cut_legacy(filename, e) from e
+        raise
+
+
+def legacy_pickles_complete(filename: str) -> bool:
+    """Whether the five pickles a legacy ``torch.save`` file starts with
+    (magic number, protocol, system info, the object, the storage keys)
+    are all complete; the raw tensor data follows them."""
+    with open(filename, 'rb') as f:
+        try:
+            for _ in range(LEGACY_PICKLES):
+                for _ in pickletools.genops(f):
+                    pass
+        except Exception:  # noqa: B902 - cut or garbled opcodes
+            return False
+    return True
+
+
+def _torch_load_once(filename: str, map_location, weights_only: bool,
+                     legacy: bool) -> Any:
     try:
         return torch.load(
             filename, map_location=map_location, weights_only=weights_only)

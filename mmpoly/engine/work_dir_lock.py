@@ -168,15 +168,3 @@ class WorkDirLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
-
-
-def process_rank(launcher: str) -> int:
-    """This process's global rank before the process group exists: 0
-    without a launcher, else from the launcher's environment (``RANK``,
-    Slurm's ``SLURM_PROCID``, Open MPI's ``OMPI_COMM_WORLD_RANK``)."""
-    if launcher == 'none':
-        return 0
-    for name in ('RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK'):
-        if os.environ.get(name, '').isdigit():
-            return int(os.environ[name])
-    return 0

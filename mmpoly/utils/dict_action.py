@@ -8,7 +8,8 @@ and lists (``key=[1,2]``, ``key=1,2``, ``'key="[(a,b),(c,d)]"'``) and
 differs only where MMEngine would change a string:
 
 - a value in matching quotes (``'key="a b"'``) is that string as written
-  (unless it is a bracketed list, which is parsed as MMEngine does);
+  (a bracketed list, a number, a boolean or ``None`` in quotes is read as
+  MMEngine reads it: ``'key="2"'`` is 2);
 - the value of a path-like key (its last part ends in ``root``, ``path``,
   ``dir``, ``file``, ``prefix``, ``from``, ``checkpoint`` or
   ``filename``) is kept as written, spaces and commas included (``None``
@@ -50,10 +51,10 @@ def parse_option_value(key: str, value: str) -> Any:
     inner, quoted = _unquote(value.strip())
     if _bracketed(inner.strip()):
         return _MMEngineDictAction._parse_iterable(inner)
-    if quoted:
-        return inner
     if PATH_KEY.search(key.rsplit('.', 1)[-1]):
         return None if inner == 'None' else inner
+    if quoted:  # numbers, booleans and None as MMEngine reads them
+        return _MMEngineDictAction._parse_int_float_bool(inner)
     if ',' in inner:
         return _MMEngineDictAction._parse_iterable(inner)
     return _MMEngineDictAction._parse_int_float_bool(inner)

@@ -11,7 +11,8 @@ from mmengine.runner import load_checkpoint, save_checkpoint
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from mmpoly.engine import checkpoint_safe_globals, load_local_checkpoint
-from mmpoly.engine.checkpoint_loading import TRUST_ENV, CheckpointFormatError
+from mmpoly.engine.checkpoint_loading import (LEGACY_HEADER, TRUST_ENV,
+                                              CheckpointFormatError)
 
 
 class NotAllowed:
@@ -166,3 +167,23 @@ def test_not_a_checkpoint_named(tmp_path):
     path.write_text('not a checkpoint')
     with pytest.raises(CheckpointFormatError, match='not a complete'):
         load_local_checkpoint(str(path))
+
+
+@pytest.mark.parametrize('trusted', ['0', '1'])
+def test_legacy_cut_anywhere_in_its_pickles_named(tmp_path, monkeypatch,
+                                                  trusted):
+    """A model-zoo-like legacy file (an ``OrderedDict`` of many tensors with
+    ``_metadata``, and a meta dict) cut at any byte of its pickles: the
+    unpickler fails in many ways (``struct.error``, unknown opcodes, ...);
+    every one is the "not complete" line, never another object or error."""
+    monkeypatch.setenv(TRUST_ENV, trusted)
+    model = nn.Sequential(*[nn.Linear(2, 2) for _ in range(12)])
+    full = tmp_path / 'zoo_legacy.pth'
+    _legacy(full, dict(state_dict=model.state_dict(), meta=dict(epoch=300)))
+    data = full.read_bytes()
+    data_start = len(data) - 12 * 6 * 4 - 24 * 8  # raw storages at the end
+    path = tmp_path / 'cut.pth'
+    for cut in range(len(LEGACY_HEADER), data_start, 3):
+        path.write_bytes(data[:cut])
+        with pytest.raises(CheckpointFormatError, match='not a complete'):
+            load_local_checkpoint(str(path))

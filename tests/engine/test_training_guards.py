@@ -17,7 +17,8 @@ from mmpoly.engine.hooks.non_finite_loss_hook import (_describe,
 from mmpoly.engine.resume_checkpoint import find_resume_checkpoint
 from mmpoly.engine.resume_config import config_differences, overridden_by
 from mmpoly.engine.work_dir_lock import (LOCK_NAME, WorkDirLock,
-                                         WorkDirLockedError, process_rank)
+                                         WorkDirLockedError)
+from mmpoly.utils import process_rank
 
 
 class _Runner:
@@ -123,6 +124,38 @@ def test_non_finite_checkpoint_refused():
         hook.before_save_checkpoint(None, ckpt)
     ckpt['optimizer'] = {}
     hook.before_save_checkpoint(None, ckpt)
+
+
+def test_non_finite_optimizer_state_refused_before_old_ones_rotate():
+    """The check at the end of an iteration whose checkpoint is due (before
+    CheckpointHook deletes the oldest) covers the optimizer state too."""
+    from types import SimpleNamespace
+
+    from mmengine.hooks import CheckpointHook
+    from mmengine.optim import OptimWrapper
+    w = torch.nn.Parameter(torch.ones(2))
+    model = torch.nn.Module()
+    model.w = w
+    optimizer = torch.optim.Adam([w])
+    wrapper = OptimWrapper(optimizer)
+    w.grad = torch.ones(2)
+    optimizer.step()
+    ckpt_hook = CheckpointHook(interval=1, by_epoch=False)
+    runner = SimpleNamespace(
+        hooks=[ckpt_hook],
+        model=model,
+        optim_wrapper=wrapper,
+        iter=1,
+        max_iters=10,
+        train_loop=SimpleNamespace(max_iters=10))
+    hook = NonFiniteLossHook()
+    hook._check_before_save(runner)  # all finite: nothing said
+    optimizer.state[w]['exp_avg_sq'][0] = math.inf
+    with pytest.raises(
+            NonFiniteTrainingError,
+            match=r'iteration 2: optimizer.state.0.exp_avg_sq is not '
+            'finite'):
+        hook._check_before_save(runner)
 
 
 def test_only_rank_0_locks(monkeypatch):

@@ -52,11 +52,13 @@ PORT_IN_USE = re.compile(r'EADDRINUSE|address already in use', re.I)
 
 
 def fail(message: str, code: int = 1) -> None:
+    """Print ``error: message`` on stderr and exit with ``code``."""
     print(f'error: {message}', file=sys.stderr, flush=True)
     sys.exit(code)
 
 
 def debug_requested(tool_args: List[str]) -> bool:
+    """``--debug`` among the tool's arguments, or ``MMPOLY_DEBUG`` set."""
     return '--debug' in tool_args or os.environ.get('MMPOLY_DEBUG',
                                                     '') not in ('', '0')
 
@@ -73,6 +75,7 @@ def port_in_use(port: int) -> bool:
 
 
 def free_port_near(port: int) -> Optional[int]:
+    """The first free port above ``port`` (200 tried), or None."""
     for candidate in range(port + 1, min(port + 200, 65536)):
         if not port_in_use(candidate):
             return candidate
@@ -80,6 +83,7 @@ def free_port_near(port: int) -> Optional[int]:
 
 
 def port_message(port: int) -> str:
+    """The one line for a ``port`` that is in use, with a free one."""
     free = free_port_near(port)
     example = f', e.g. PORT={free}' if free else ''
     return (f'port {port} is in use (another distributed run on this '
@@ -87,6 +91,7 @@ def port_message(port: int) -> str:
 
 
 def read_port() -> int:
+    """``$PORT`` (default 29500), checked to be a port number."""
     value = os.environ.get('PORT', '29500')
     if not value.isdigit() or not 0 < int(value) < 65536:
         fail(f'PORT={value}: a port number (1-65535) expected')
@@ -95,6 +100,7 @@ def read_port() -> int:
 
 def torchrun_command(tool: str, nproc: str, tool_args: List[str],
                      port: int) -> List[str]:
+    """The torchrun command line running ``tool`` on ``nproc`` processes."""
     path = tool if osp.isfile(tool) else osp.join(REPO, 'tools', tool)
     return [
         sys.executable, '-m', 'torch.distributed.run',
@@ -116,6 +122,7 @@ class Summary:
         self.interrupted = False
 
     def read(self, line: str) -> None:
+        """Take what ``line`` of torchrun's output says of a failure."""
         m = RANK_FAILED.search(line)
         if m:
             self.exitcode = self.exitcode or m.group(1)
@@ -144,6 +151,7 @@ def rank_errors(folder: str) -> List[tuple]:
 
 def failure_line(errors: List[tuple], summary: Summary, nproc: str, log: str,
                  port: int) -> str:
+    """The one line that says which rank failed and why."""
     where = f"torchrun's report: {log}; --debug shows everything"
     if errors:
         first_rank, first = errors[0]
@@ -240,6 +248,7 @@ def run_filtered(cmd: List[str], errors_dir: str, log_path: str,
 
 
 def main(argv: List[str]) -> int:
+    """``torchrun.py TOOL NPROC [ARGS...]``: the exit status."""
     if len(argv) < 2:
         fail('usage: torchrun.py TOOL.py NUM_PROCS [tool arguments...]')
     tool, nproc, tool_args = argv[0], argv[1], argv[2:]

@@ -172,8 +172,9 @@ class NonFiniteLossHook(Hook):
 
     # ---------------------------------------------------------- checkpoints
     def _check_before_save(self, runner) -> None:
-        """Refuse a non-finite model before CheckpointHook rotates old
-        checkpoints out to make room for the one it is about to write."""
+        """Refuse a non-finite model or optimizer state before
+        CheckpointHook rotates old checkpoints out to make room for the one
+        it is about to write."""
         hook = next((h for h in runner.hooks if isinstance(h, CheckpointHook)),
                     None)
         if hook is None or hook.by_epoch:
@@ -182,11 +183,14 @@ class NonFiniteLossHook(Hook):
             runner, hook.interval,
             hook.save_begin) or (hook.save_last
                                  and hook.is_last_train_iter(runner))
-        if due:
+        if due:  # what the checkpoint will hold: weights and optimizer
             model = runner.model.module if is_model_wrapper(
                 runner.model) else runner.model
             _refuse(
-                first_non_finite(model.state_dict().items()), runner.iter + 1)
+                first_non_finite([('state_dict', model.state_dict()),
+                                  ('optimizer',
+                                   runner.optim_wrapper.state_dict())]),
+                runner.iter + 1)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         meta = checkpoint.get('meta', {})

@@ -124,6 +124,8 @@ def backbone_state_from(checkpoint, prefix: Optional[str],
                     (f': {_some(keys)}' if keys else '') + '); expected '
                     'an mmpretrain, mmcls v0 or official Swin checkpoint')
         state = picked
+    elif layout == 'mmpretrain layout':  # no prefix: the backbone's names
+        layout = 'bare backbone state dict'
     if _rename_mmcls_v0(state, own) and layout == 'mmpretrain layout':
         layout = 'mmcls v0 layout'
     state = {k: v for k, v in state.items() if not is_computed(k)}
