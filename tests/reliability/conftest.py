@@ -91,6 +91,15 @@ def short_run(root: str, **extra) -> list:
     return toy_options(root, **{**TWO_ITERATIONS, **extra})
 
 
+def semseg_png(root: str, img_id: str) -> str:
+    """The semseg label file of ``img_id`` (VOC12 or pascal-context)."""
+    for sub in ('VOC12', 'pascal-context'):
+        path = osp.join(root, 'semseg', sub, img_id + '.png')
+        if osp.isfile(path):
+            return path
+    raise AssertionError(img_id)
+
+
 def first_val_id(root: str) -> str:
     with open(osp.join(root, 'ImageSets/Context/val.txt')) as f:
         return f.read().split()[0]

@@ -15,19 +15,11 @@ import numpy as np
 import pytest
 import torch
 from conftest import (TOY_MTFT, TOY_POLY, assert_one_line_error, cli,
-                      first_val_id, short_run)
+                      first_val_id, semseg_png, short_run)
 from mmpoly_test_utils import toy_options
 from scipy.io import savemat
 
 TEST, TRAIN = 'tools/test.py', 'tools/train.py'
-
-
-def _semseg_png(root, img_id):
-    for sub in ('VOC12', 'pascal-context'):
-        path = osp.join(root, 'semseg', sub, img_id + '.png')
-        if osp.isfile(path):
-            return path
-    raise AssertionError(img_id)
 
 
 def _test(capsys, root, checkpoint, *extra, config=TOY_POLY):
@@ -49,7 +41,7 @@ def test_corrupt_jpeg(capsys, own_data, trained):
 
 
 def test_class_id_out_of_range(capsys, own_data, trained):
-    path = _semseg_png(own_data, first_val_id(own_data))
+    path = semseg_png(own_data, first_val_id(own_data))
     label = mmcv.imread(path, 'unchanged')
     label[0, 0] = 40
     mmcv.imwrite(label, path)
@@ -104,7 +96,7 @@ def test_missing_val_file_fails_before_training(capsys, own_data):
 
 def test_check_dataset_lists_every_bad_file(capsys, own_data):
     ids = open(osp.join(own_data, 'ImageSets/Context/val.txt')).read().split()
-    bad = [_semseg_png(own_data, i) for i in ids[1:]]  # not the first
+    bad = [semseg_png(own_data, i) for i in ids[1:]]  # not the first
     for path in bad:
         label = mmcv.imread(path, 'unchanged')
         label[0, 0] = 99

@@ -11,7 +11,7 @@ import mmcv
 import numpy as np
 import pytest
 from conftest import (TOY_POLY, assert_one_line_error, cli, first_val_id,
-                      short_run)
+                      semseg_png, short_run)
 from mmpoly_test_utils import toy_options
 
 TEST, TRAIN = 'tools/test.py', 'tools/train.py'
@@ -28,17 +28,9 @@ def _test(capsys, root, checkpoint, *extra):
                *options)
 
 
-def _semseg_png(root, img_id):
-    for sub in ('VOC12', 'pascal-context'):
-        path = osp.join(root, 'semseg', sub, img_id + '.png')
-        if osp.isfile(path):
-            return path
-    raise AssertionError(img_id)
-
-
 # --------------------------------------------------- wrong ground truth
 def test_16bit_semseg_png_is_not_wrapped(capsys, own_data, trained):
-    path = _semseg_png(own_data, first_val_id(own_data))
+    path = semseg_png(own_data, first_val_id(own_data))
     label = mmcv.imread(path, 'unchanged').astype(np.uint16)
     label[label == 1] = 257  # PASCAL-Context's 459 classes: 257 % 256 = 1
     label[0, 0] = 300
