@@ -16,6 +16,7 @@ from ...tasks import BaseTask, TaskSet, build_tasks
 from ..backbones.feature_channels import feature_channels
 from ..backbones.task_conditioned import Features, TaskConditionedBackbone
 from .per_task_step import per_task_train_step
+from .sliding_window import check_test_cfg, slide_logits
 
 
 @MODELS.register_module()
@@ -49,7 +50,11 @@ class MultiTaskSegmentor(BaseSegmentor):
             ``decode_head`` for that task.
         train_cfg: ``per_task_backward`` (default True) turns the
             per-task forward/backward on or off.
-        test_cfg: Passed to the heads (``mode='whole'``).
+        test_cfg: ``mode='whole'`` (default: one pass over the padded
+            image) or ``mode='slide'`` with ``crop_size=(H, W)`` and
+            ``stride=(H, W)`` (overlapping windows, logits averaged, as
+            MMSeg; :mod:`.sliding_window`); passed to the heads. Another
+            mode is refused.
         data_preprocessor: Preprocessor config; a
             :class:`~mmpoly.models.MultiTaskDataPreprocessor` gets the
             tasks.
@@ -80,7 +85,7 @@ class MultiTaskSegmentor(BaseSegmentor):
         self.decode_heads = self._build_heads(decode_head, decode_heads or {})
         self.loss_weights = {t.name: t.loss_weight for t in task_set.values()}
         self.train_cfg = dict(train_cfg or {})
-        self.test_cfg = dict(test_cfg or dict(mode='whole'))
+        self.test_cfg = check_test_cfg(test_cfg or {})
         self.align_corners = False
 
     def _build_backbone(self, cfg: dict) -> nn.Module:
@@ -224,8 +229,24 @@ class MultiTaskSegmentor(BaseSegmentor):
                     pad_shape=shape,
                     padding_size=[0, 0, 0, 0])
             ] * inputs.shape[0]
-        logits = self.encode_decode(inputs, metas, tasks)
+        logits = self.inference(inputs, metas, tasks)
         return self.postprocess_result(logits, data_samples)
+
+    def inference(
+            self,
+            inputs: torch.Tensor,
+            batch_img_metas: List[dict],
+            tasks: Optional[Sequence[str]] = None) -> Dict[str, torch.Tensor]:
+        """Logits of ``tasks`` at the padded input size, by
+        ``test_cfg.mode``: one pass over the whole input (``'whole'``) or
+        averaged sliding windows (``'slide'``, see
+        :mod:`.sliding_window`)."""
+        if self.test_cfg['mode'] == 'slide':
+            return slide_logits(self.encode_decode, inputs, batch_img_metas,
+                                self.test_cfg['crop_size'],
+                                self.test_cfg['stride'],
+                                self._check_subset(tasks))
+        return self.encode_decode(inputs, batch_img_metas, tasks)
 
     def _forward(
             self,
