@@ -2,9 +2,10 @@
 
 Everything else mmpoly defines is registered into MMSegmentation's
 registries (``MODELS``, ``DATASETS``, ``TRANSFORMS``, ``METRICS``...). Task
-types have no OpenMMLab registry, so mmpoly adds one in the same scope: a
-config names a task type exactly as it names a model type, and a user's own
-task class, registered here and loaded with ``custom_imports``, is as good
+types and tuning methods have no OpenMMLab registry, so mmpoly adds
+``TASKS`` and ``TUNERS`` in the same scope: a config names a task type or a
+tuner exactly as it names a model type, and a user's own class, registered
+here and loaded with ``custom_imports``, is as good
 as a built-in one::
 
     from mmpoly.registry import TASKS
@@ -19,4 +20,9 @@ from mmengine.registry import Registry
 #: Task types (:class:`mmpoly.tasks.BaseTask` subclasses).
 TASKS = Registry('task', scope='mmseg', locations=['mmpoly.tasks'])
 
-__all__ = ['TASKS']
+#: Tuning methods (:class:`mmpoly.models.tuners.BaseTuner` subclasses),
+#: named by ``PEFTBackbone``'s ``tuner`` config.
+TUNERS = Registry(
+    'tuner', scope='mmseg', locations=['mmpoly.models.tuners'])
+
+__all__ = ['TASKS', 'TUNERS']

@@ -51,7 +51,8 @@ def count_flops(model: nn.Module,
         by_module = analyzer.by_module()
         total = analyzer.total()
     backbone = model.backbone
-    shared = getattr(backbone, 'shares_pass', True)
+    mode = getattr(backbone, 'run_mode', None)
+    shared = mode is None or not mode.passes_per_task
     return dict(
         total=total,
         backbone=by_module.get('model.backbone', 0),

@@ -4,7 +4,7 @@ import torch
 from mmpoly_test_utils import build_peft_backbone, mini_swin
 from mmseg.registry import MODELS
 
-from mmpoly.models.tuners.sites import block_linears
+from mmpoly.models.archs import describe_backbone
 
 TASKS = ('semseg', 'sal')
 
@@ -54,10 +54,10 @@ def test_scales_equal_rescaled_weights(targets):
     plain = plain_copy(backbone)
     scales = backbone.tuner.scales['sal']
     with torch.no_grad():
-        for info, block in zip(backbone.tuner.arch.blocks,
-                               [b for s in plain.stages for b in s.blocks]):
+        for info, plain_info in zip(backbone.tuner.arch.blocks,
+                                    describe_backbone(plain).blocks):
             s = scales[info.stage][info.index]
-            lin = block_linears(block)
+            lin = plain_info.linears
             c = info.dims
             for name, rows in (('key', slice(c, 2 * c)), ('value',
                                                           slice(2 * c,

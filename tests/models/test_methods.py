@@ -8,7 +8,8 @@ from mmpoly_test_utils import (TASKS, fake_batch, mini_swin, segmentor_cfg,
                                small_tuner)
 from mmseg.registry import MODELS
 
-from mmpoly.models.tuners.layers import prompted_window_attention
+from mmpoly.models.archs.swin.prompted_attention import \
+    prompted_window_attention
 
 # yapf: disable
 METHOD_TUNERS = {
@@ -87,7 +88,7 @@ def test_only_own_parameters_train_and_frozen_stay_identical(method):
     for n, p in model.named_parameters():
         if n in frozen:
             assert torch.equal(p, frozen[n]), n
-    assert model.backbone.shares_pass == (
+    assert (not model.backbone.run_mode.passes_per_task) == (
         method in SHARED or method == 'mtlora')
 
 
@@ -141,7 +142,7 @@ def test_vpt_without_prompts_equals_plain_attention():
         empty = torch.zeros(0, msa.embed_dims)
         for m in (None, mask):
             assert torch.allclose(
-                prompted_window_attention(msa, x, m, empty),
+                prompted_window_attention(msa, empty, x, m),
                 msa(x, mask=m),
                 atol=1e-6)
     # and the whole VPT model with zero-length prompts is the backbone
@@ -164,7 +165,7 @@ def test_vpt_prompts_are_attended_and_dropped():
     n = msa.window_size[0] * msa.window_size[1]
     x = torch.randn(2, n, msa.embed_dims)
     prompts = torch.randn(3, msa.embed_dims)
-    out = prompted_window_attention(msa, x, None, prompts)
+    out = prompted_window_attention(msa, prompts, x, None)
     assert out.shape == x.shape
     # reference: explicit concatenation, full attention, prompts dropped
     b, c, h = 2, msa.embed_dims, msa.num_heads

@@ -5,6 +5,9 @@ from mmpoly_test_utils import (TASKS, build_peft_backbone, mini_swin,
                                small_tuner)
 from mmseg.registry import MODELS
 
+from mmpoly.models.archs import UnsupportedBackboneError
+from mmpoly.models.run_mode import RunMode
+
 MMSEG_SWIN = dict(
     type='SwinTransformer',  # MMSeg's own Swin
     embed_dims=32,
@@ -33,7 +36,7 @@ def test_mmseg_swin_is_supported(kind):
 
 def test_decoder_only_shares_one_pass_and_norms_start_pretrained():
     bb = build()
-    assert bb.shares_pass and bb.tuner is None
+    assert bb.run_mode is RunMode.SHARED and bb.tuner is None
     plain = MODELS.build(mini_swin())
     state = {k: v for k, v in bb.backbone.state_dict().items()}
     for i in range(4):  # the per-task norms were copied from the backbone's
@@ -59,7 +62,7 @@ def test_decoder_only_shares_one_pass_and_norms_start_pretrained():
 
 def test_shared_tuner_runs_one_pass():
     bb = build(tuner=dict(type='AdapterTuner', shared=True))
-    assert bb.shares_pass
+    assert bb.run_mode is RunMode.SHARED
     calls = []
     bb.backbone.register_forward_hook(lambda *a: calls.append(1))
     bb.forward_tasks(torch.randn(1, 3, 64, 64), TASKS)
@@ -101,7 +104,7 @@ def test_errors_name_the_problem():
         build().forward_tasks(torch.randn(1, 3, 64, 64), ['nope'])
     with pytest.raises(ValueError, match='task='):
         build()(torch.randn(1, 3, 64, 64))
-    with pytest.raises(TypeError, match='not a BaseTuner'):
+    with pytest.raises(KeyError, match='AllMLPHead.*tuner'):
         build(
             tuner=dict(
                 type='AllMLPHead',
@@ -109,7 +112,10 @@ def test_errors_name_the_problem():
                 in_channels=[8],
                 in_index=[0],
                 channels=4))
-    with pytest.raises(TypeError, match='stages'):
+    with pytest.raises(
+            UnsupportedBackboneError,
+            match='no architecture description of ResNet .described: '
+            'mmpretrain.SwinTransformer, mmseg.SwinTransformer'):
         MODELS.build(
             dict(
                 type='PEFTBackbone',

@@ -184,7 +184,7 @@ def test_tasks_get_different_features(kind):
         for b in TASKS:
             if a < b:
                 assert not torch.allclose(out[a][-1], out[b][-1], atol=1e-4)
-    assert not backbone.shares_pass
+    assert backbone.run_mode.passes_per_task
 
 
 def test_pretrained_keys_unchanged_and_prefixes():

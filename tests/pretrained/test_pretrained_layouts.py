@@ -12,10 +12,11 @@ from swin_reference import (bicubic_resize, official_swin_features,
                             official_swin_state)
 
 from mmpoly.engine.checkpoint_loading import load_local_checkpoint
+from mmpoly.models.archs.swin import official_layout
 from mmpoly.models.backbones import (PretrainedLayoutError,
                                      PretrainedMismatchError,
                                      RelativePositionResizeError,
-                                     SwinLayoutError, swin_official_layout)
+                                     SwinLayoutError)
 from mmpoly.models.backbones.pretrained_init import REPORT_ATTR
 
 HEADS = TINY['num_heads']
@@ -89,7 +90,7 @@ def test_official_layout_gives_the_official_features(tmp_path, monkeypatch):
     torch.testing.assert_close(features(model), want, atol=1e-4, rtol=1e-4)
 
     # the test can fail: without the patch-merging permutation it does
-    monkeypatch.setattr(swin_official_layout, 'merge_to_unfold_order',
+    monkeypatch.setattr(official_layout, 'merge_to_unfold_order',
                         lambda t: t)
     wrong = build_swin(
         window=4, init_cfg=pretrained(path), pad_small_map=False)
@@ -155,7 +156,7 @@ def test_window12_checkpoint_into_window7(tmp_path, layout):
         sd, path = _official_file(tmp_path, window=12, img=384)
         file_state = {
             k: v
-            for k, v in swin_official_layout.convert_official_swin(sd).items()
+            for k, v in official_layout.convert_official_swin(sd).items()
             if k.startswith('backbone.')
         }
         file_state = {k[len('backbone.'):]: v for k, v in file_state.items()}
@@ -285,7 +286,7 @@ def test_merge_permutation_matches_unfold():
     official = torch.tensor([(k, c) for k in range(4)
                              for c in range(channels)])  # (4C, 2)
     codes = official[:, 0] * 10 + official[:, 1]
-    got = swin_official_layout.merge_to_unfold_order(codes.float())
+    got = official_layout.merge_to_unfold_order(codes.float())
     unfold = torch.nn.Unfold(kernel_size=2, stride=2)
     # a 2 x 2 map whose pixel (row, col), channel c holds the official
     # code of that neighbour and channel

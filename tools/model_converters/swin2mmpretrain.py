@@ -20,7 +20,7 @@ import os.path as osp
 import torch
 
 from mmpoly.engine.checkpoint_loading import load_local_checkpoint
-from mmpoly.models.backbones.swin_official_layout import (
+from mmpoly.models.archs.swin.official_layout import (
     convert_official_swin, is_official_swin)
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import add_debug_arg

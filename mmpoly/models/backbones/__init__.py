@@ -5,7 +5,7 @@ from .pretrained_init import (CheckedPretrainedInit, PretrainedMismatchError,
 from .pretrained_layouts import PretrainedLayoutError, backbone_state_from
 from .relative_position_resize import (RelativePositionResizeError,
                                        resize_relative_position_table)
-from .swin_official_layout import SwinLayoutError, convert_official_swin
+from ..archs.swin import SwinLayoutError, convert_official_swin
 from .task_conditioned import TaskConditionedBackbone
 
 __all__ = [

@@ -9,18 +9,14 @@ from mmseg.registry import MODELS
 from torch.func import functional_call
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from ...registry import TUNERS
 from ...tasks import check_task_names
+from ..archs import ARCHS, ArchDescription, UnsupportedBackboneError
+from ..run_mode import RunMode
 from ..tuners import BaseTuner
 from .feature_channels import feature_channels
 from .task_conditioned import Features, TaskConditionedBackbone
 from .trainable_state_dict import TrainableOnlyStateDict
-
-_STOCHASTIC = (nn.Dropout, )
-
-
-def _is_stochastic(module: nn.Module) -> bool:
-    name = type(module).__name__
-    return isinstance(module, _STOCHASTIC) or name == 'DropPath'
 
 
 @MODELS.register_module()
@@ -34,10 +30,15 @@ class PEFTBackbone(TaskConditionedBackbone):
     ``backbone.``); the tuner's parameters live under ``tuner.`` and the
     per-task output norms under ``out_norms.<task>.<i>``.
 
-    Forward: :meth:`forward_tasks` runs one backbone pass per task, inside
-    the tuner's task context, or a single shared pass when nothing before
-    the outputs depends on the task (no tuner, or a shared tuner). Each
-    task's stage outputs then go through that task's output LayerNorms.
+    The backbone's family is read from ``ARCHS``
+    (:mod:`mmpoly.models.archs`: Swin, Swin-V2, ConvNeXt, plain ViT): its
+    output norms, its stochastic layers, and what the tuner needs.
+
+    Forward: :meth:`forward_tasks` runs the backbone as the tuner's
+    :attr:`~BaseTuner.run_mode` says: one pass per task inside the tuner's
+    task context, or one pass for all tasks (no tuner, a shared tuner, or
+    one with task streams). Each task's outputs then go through that task's
+    output norms, then the feature pyramid if there is one.
 
     Args:
         backbone: Config of the backbone (e.g. ``mmpretrain.SwinTransformer``
@@ -45,14 +46,20 @@ class PEFTBackbone(TaskConditionedBackbone):
             ``init_cfg`` (read in any layout mmpoly knows, checked and
             logged by :class:`~.pretrained_init.CheckedPretrainedInit`).
         tasks: Task names.
-        tuner: Config of the tuning method (see :mod:`mmpoly.models.tuners`);
-            None for a frozen backbone with trainable output norms only.
+        tuner: Config of the tuning method (``TUNERS``, see
+            :mod:`mmpoly.models.tuners`); None for a frozen backbone with
+            trainable output norms only.
         freeze_backbone: Freeze every backbone parameter (the tuner may
             still replace some per task).
-        per_task_out_norms: One output LayerNorm per (task, stage),
-            initialised from the backbone's own output norms, which are then
-            bypassed. Otherwise the backbone's norms are used as they are.
+        per_task_out_norms: One output norm per (task, output),
+            initialised from the backbone's own output norm, which is then
+            bypassed (a new ``out_norm_cfg`` norm where the output has none,
+            e.g. a ViT's intermediate layers). Otherwise the backbone's
+            norms are used as they are.
         out_norm_cfg: Norm config of new output norms.
+        pyramid_cfg: A neck applied to every task's outputs (e.g.
+            ``dict(type='SimpleFeaturePyramid')`` for a plain ViT), None for
+            none.
         frozen_stochastic_depth: Keep drop-path / dropout of the frozen
             backbone active in training. When False they act as in eval
             mode, so the frozen branches are deterministic.
@@ -72,6 +79,7 @@ class PEFTBackbone(TaskConditionedBackbone):
                  freeze_backbone: bool = True,
                  per_task_out_norms: bool = True,
                  out_norm_cfg: dict = dict(type='LN'),
+                 pyramid_cfg: Optional[dict] = None,
                  frozen_stochastic_depth: bool = True,
                  save_trainable_only: bool = False,
                  check_frozen_fingerprint: bool = True,
@@ -83,14 +91,21 @@ class PEFTBackbone(TaskConditionedBackbone):
 
         self.backbone = MODELS.build(backbone)
         self.backbone.init_weights()  # pretrained weights first
-
         self.out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
+        self.arch: Optional[ArchDescription] = None
+        try:
+            self.arch = ARCHS.describe(self.backbone)
+        except UnsupportedBackboneError:
+            if per_task_out_norms or tuner is not None:
+                raise  # its output norms / a method need the description
+
         self.out_norms = None
         if per_task_out_norms:
             self.out_norms = nn.ModuleDict(
                 {t: self._take_out_norms(out_norm_cfg)
                  for t in self.tasks})
             self._bypass_backbone_out_norms()
+        self.pyramid = MODELS.build(pyramid_cfg) if pyramid_cfg else None
 
         if freeze_backbone:
             for p in self.backbone.parameters():
@@ -98,12 +113,12 @@ class PEFTBackbone(TaskConditionedBackbone):
 
         self.tuner: Optional[BaseTuner] = None
         if tuner is not None:
-            self.tuner = MODELS.build(tuner)
+            self.tuner = TUNERS.build(tuner)
             if not isinstance(self.tuner, BaseTuner):
                 raise TypeError(
                     f'tuner {tuner.get("type")!r} builds a '
                     f'{type(self.tuner).__name__}, not a BaseTuner')
-            self.tuner.attach(self.backbone, self.tasks)
+            self.tuner.attach(self.backbone, self.tasks, self.arch)
             self.tuner.init_weights()
 
         # loading adapter-only state dicts always works; saving them is the
@@ -113,30 +128,21 @@ class PEFTBackbone(TaskConditionedBackbone):
         self.set_save_trainable_only(save_trainable_only)
 
     # ------------------------------------------------------------- set-up
-    def _out_norm_of(self, i: int) -> nn.Module:
-        return getattr(self.backbone, f'norm{i}', nn.Identity())
-
     def _take_out_norms(self, norm_cfg: dict) -> nn.ModuleList:
         norms = nn.ModuleList()
-        widths = getattr(self.backbone, 'num_features', None)
-        for i in self.out_indices:
-            src = self._out_norm_of(i)
-            if isinstance(src, nn.Identity):
-                if widths is None:
-                    raise ValueError(
-                        f'cannot tell the width of output {i} of '
-                        f'{type(self.backbone).__name__} for its new norm')
-                norms.append(build_norm_layer(norm_cfg, widths[i])[1])
+        for out in self.arch.out_norms:
+            if out.attr is None:
+                norms.append(build_norm_layer(norm_cfg, out.width)[1])
             else:
-                norms.append(copy.deepcopy(src))
+                norms.append(copy.deepcopy(getattr(self.backbone, out.attr)))
         for p in norms.parameters():
             p.requires_grad = True
         return norms
 
     def _bypass_backbone_out_norms(self) -> None:
-        for i in self.out_indices:
-            if hasattr(self.backbone, f'norm{i}'):
-                setattr(self.backbone, f'norm{i}', nn.Identity())
+        for out in self.arch.out_norms:
+            if out.attr is not None:
+                setattr(self.backbone, out.attr, nn.Identity())
 
     def set_save_trainable_only(self, enabled: bool) -> None:
         """Switch adapter-only state dicts on or off."""
@@ -146,12 +152,15 @@ class PEFTBackbone(TaskConditionedBackbone):
     # ------------------------------------------------------------ forward
     @property
     def feature_channels(self) -> Optional[tuple]:
-        """Channels of each output feature."""
+        """Channels of each output feature (the pyramid keeps them)."""
+        if self.arch is not None:
+            return self.arch.out_widths
         return feature_channels(self.backbone)
 
     @property
-    def shares_pass(self) -> bool:
-        return self.tuner is None or not self.tuner.task_specific
+    def run_mode(self) -> RunMode:
+        """The tuner's run mode (:attr:`RunMode.SHARED` without one)."""
+        return RunMode.SHARED if self.tuner is None else self.tuner.run_mode
 
     def forward_tasks(self, inputs: torch.Tensor,
                       tasks: Sequence[str]) -> Dict[str, Features]:
@@ -160,19 +169,19 @@ class PEFTBackbone(TaskConditionedBackbone):
             if t not in self.tasks:
                 raise KeyError(f'PEFTBackbone was built for tasks '
                                f'{list(self.tasks)}, not {t!r}')
-        if not self.shares_pass:
+        if self.run_mode.passes_per_task:
             return {
-                t: self._apply_out_norms(self._run_backbone(inputs, t), t)
+                t: self._task_outputs(self._run_backbone(inputs, t), t)
                 for t in tasks
             }
         if self.tuner is None:
             feats = self.backbone(inputs)
-            return {t: self._apply_out_norms(feats, t) for t in tasks}
+            return {t: self._task_outputs(feats, t) for t in tasks}
         with self.tuner.task_pass(None):
             feats = self._call_backbone(inputs, None)
             return {
                 t:
-                self._apply_out_norms(
+                self._task_outputs(
                     self.tuner.task_features(t, feats, self.out_indices), t)
                 for t in tasks
             }
@@ -218,16 +227,28 @@ class PEFTBackbone(TaskConditionedBackbone):
             for name, value in saved.items():
                 params[name].copy_(value)
 
-    def _apply_out_norms(self, feats: Features, task: str) -> Features:
-        if self.out_norms is None:
-            return tuple(feats)
-        outs: List[torch.Tensor] = []
-        for x, norm in zip(feats, self.out_norms[task]):
-            outs.append(
-                norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2).contiguous())
-        return tuple(outs)
+    def _task_outputs(self, feats: Features, task: str) -> Features:
+        """``task``'s output norms, then the pyramid, on its features."""
+        feats = tuple(feats)
+        if self.out_norms is not None:
+            outs: List[torch.Tensor] = []
+            for x, norm, out in zip(feats, self.out_norms[task],
+                                    self.arch.out_norms):
+                if out.channels_last:
+                    x = norm(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+                    x = x.contiguous()
+                else:
+                    x = norm(x)
+                outs.append(x)
+            feats = tuple(outs)
+        return feats if self.pyramid is None else tuple(self.pyramid(feats))
 
     # -------------------------------------------------------------- modes
+    @property
+    def _stochastic_types(self) -> tuple:
+        return self.arch.stochastic_types if self.arch is not None \
+            else (nn.Dropout, )
+
     def train(self, mode: bool = True) -> 'PEFTBackbone':
         """Set the mode; frozen parts keep the mode they need.
 
@@ -240,6 +261,7 @@ class PEFTBackbone(TaskConditionedBackbone):
             for m in self.backbone.modules():
                 if isinstance(m, _BatchNorm):
                     m.eval()
-                elif not self.frozen_stochastic_depth and _is_stochastic(m):
+                elif not self.frozen_stochastic_depth and isinstance(
+                        m, self._stochastic_types):
                     m.eval()
         return self

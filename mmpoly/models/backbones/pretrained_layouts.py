@@ -10,7 +10,7 @@ recognises each and returns the backbone's tensors under the backbone's own
   stage's norm named ``norm`` instead of ``norm3`` and ``attn_mask``
   buffers;
 - Microsoft's official release: ``{'model': {'layers.0.blocks...'}}``,
-  converted by :func:`~.swin_official_layout.convert_official_swin`;
+  converted by :func:`~mmpoly.models.archs.swin.convert_official_swin`;
 - a bare backbone state dict (MMSeg's converted pretraining files), when
   no key has the prefix but the keys are the backbone's own.
 """
@@ -19,7 +19,7 @@ from typing import Dict, Mapping, Optional, Tuple
 
 import torch
 
-from .swin_official_layout import convert_official_swin, is_official_swin
+from ..archs.swin import convert_official_swin, is_official_swin
 
 #: Buffers a Swin computes from its configuration; never taken from files.
 COMPUTED_BUFFERS = ('relative_position_index', 'attn_mask')

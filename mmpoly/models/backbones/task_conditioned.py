@@ -5,6 +5,8 @@ from typing import Dict, Sequence, Tuple
 import torch
 from mmengine.model import BaseModule
 
+from ..run_mode import RunMode
+
 Features = Tuple[torch.Tensor, ...]
 
 
@@ -14,14 +16,13 @@ class TaskConditionedBackbone(BaseModule, metaclass=ABCMeta):
     A plain backbone (``forward(x) -> tuple``) is run once and its features
     are shared by every task. A task-conditioned backbone instead answers
     :meth:`forward_tasks` with one feature tuple per task, and says through
-    :attr:`shares_pass` whether it needs one pass per task.
+    :attr:`run_mode` whether it runs one pass per task.
     """
 
     @property
     @abstractmethod
-    def shares_pass(self) -> bool:
-        """True when nothing before the outputs depends on the task, so a
-        single pass serves all tasks."""
+    def run_mode(self) -> RunMode:
+        """How the backbone runs for several tasks."""
 
     @abstractmethod
     def forward_tasks(self, inputs: torch.Tensor,

@@ -32,7 +32,7 @@ class MultiTaskSegmentor(BaseSegmentor):
     The backbone is called through :meth:`extract_feat`, which returns
     features per task: a plain backbone runs once and its features are
     shared; a :class:`TaskConditionedBackbone` computes them per task (or
-    once, when it :attr:`~TaskConditionedBackbone.shares_pass`).
+    once, unless its :attr:`~TaskConditionedBackbone.run_mode` is per task).
 
     When the backbone needs one pass per task, :meth:`train_step` runs each
     task's forward and backward in turn (gradients accumulate, the optimiser
@@ -132,7 +132,7 @@ class MultiTaskSegmentor(BaseSegmentor):
     def per_task_pass(self) -> bool:
         """Whether the backbone runs once per task."""
         return isinstance(self.backbone, TaskConditionedBackbone) and \
-            not self.backbone.shares_pass
+            self.backbone.run_mode.passes_per_task
 
     @property
     def uses_per_task_backward(self) -> bool:

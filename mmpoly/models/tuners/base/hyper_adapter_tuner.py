@@ -7,7 +7,8 @@ import torch.nn as nn
 
 from ..layers import (ACTIVATIONS, AdapterGenerators, AdapterWeights,
                       adapter_delta, reset_hypernetwork)
-from ..sites import SwinArch, add_adapter_branches, check_placement
+from ...archs import ArchDescription
+from ..sites import add_adapter_branches, check_placement
 from .arguments import check_choice
 from .base_tuner import BaseTuner
 
@@ -15,7 +16,7 @@ SiteKey = Tuple[int, int, str]  # (stage, block index in stage, position)
 
 
 class HyperAdapterTuner(BaseTuner):
-    """Adapters in every Swin block whose weights a hypernetwork generates.
+    """Adapters in every block whose weights a hypernetwork generates.
 
     At the start of each task pass :meth:`generate` produces the weights of
     every adapter for that task (once, for all blocks); the hooks then apply
@@ -82,7 +83,11 @@ class HyperAdapterTuner(BaseTuner):
                                                  AdapterWeights]]] = {}
 
     # ------------------------------------------------------------- set-up
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
+    def check_backbone(self, arch: ArchDescription) -> None:
+        arch.require_positions(self.name, self.positions)
+
+    def install_hooks(self, backbone: nn.Module,
+                      arch: ArchDescription) -> List:
         return add_adapter_branches(arch, self.positions, self.placement,
                                     self._branch)
 

@@ -6,7 +6,7 @@ import torch
 import torch.nn as nn
 
 from ..layers import AdapterWeights, StageHyperNetwork
-from ..sites import SwinArch
+from ...archs import ArchDescription
 from .arguments import check_reduction
 from .hyper_adapter_tuner import HyperAdapterTuner, SiteKey
 
@@ -32,7 +32,7 @@ class StageHyperAdapterTuner(HyperAdapterTuner):
         self.rank = rank
         self.stages = nn.ModuleList()
 
-    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+    def build_modules(self, backbone: nn.Module, arch: ArchDescription) -> None:
         check_reduction(self.reduction, arch.widths)
         self.task_embeds = nn.Parameter(
             torch.zeros(len(self.tasks), self.embed_dims))

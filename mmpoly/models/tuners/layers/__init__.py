@@ -9,7 +9,6 @@ from .hypernetwork_layers import (AdapterGenerators, FullGenerator,
 from .ia3_scales import IA3Scales
 from .kronecker import kron_sum, kron_sum_vector
 from .lora_branch import LoRABranch
-from .prompted_attention import prompted_window_attention
 from .stage_hypernetwork import StageHyperNetwork
 
 __all__ = [
@@ -18,5 +17,5 @@ __all__ = [
     'BottleneckAdapter', 'build_adapter_matrix', 'AdapterGenerators',
     'FullGenerator', 'LowRankGenerator', 'TaskProjector', 'reset_hypernetwork',
     'IA3Scales', 'kron_sum', 'kron_sum_vector', 'LoRABranch',
-    'prompted_window_attention', 'StageHyperNetwork'
+    'StageHyperNetwork'
 ]

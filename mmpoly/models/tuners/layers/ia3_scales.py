@@ -1,4 +1,4 @@
-"""The learned scaling vectors of IA³ for one Swin block."""
+"""The learned scaling vectors of IA³ for one block."""
 import torch
 import torch.nn as nn
 
@@ -22,7 +22,7 @@ class IA3Scales(nn.Module):
 
     def qkv_scale(self) -> torch.Tensor:
         """``(3 C,)``: ones for the queries, then ``l_k`` and ``l_v`` (ones
-        where not scaled), the layout of Swin's fused ``qkv`` output."""
+        where not scaled), the layout of a fused q;k;v Linear's output."""
         ref = next(self.parameters())
         ones = torch.ones(self.dims, dtype=ref.dtype, device=ref.device)
         key = getattr(self, 'key', None)

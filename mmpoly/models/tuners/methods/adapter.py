@@ -3,16 +3,17 @@ from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from ..base import BaseTuner, check_choice, check_reduction
 from ..layers import ACTIVATIONS, BottleneckAdapter, adapter_delta
-from ..sites import SwinArch, add_adapter_branches, check_placement
+from ...archs import ArchDescription
+from ..sites import add_adapter_branches, check_placement
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class AdapterTuner(BaseTuner):
-    """Bottleneck adapters in every Swin block (Houlsby-style, in parallel by
+    """Bottleneck adapters in every block (Houlsby-style, in parallel by
     default), one set per task or one set shared by all tasks.
 
     Parameters are named ``adapters.<set>.<stage>.<block>.<position>.*``
@@ -64,7 +65,11 @@ class AdapterTuner(BaseTuner):
         self.adapters = nn.ModuleDict()
         self.rules = nn.ParameterDict()
 
-    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+    def check_backbone(self, arch: ArchDescription) -> None:
+        arch.require_positions(self.name, self.positions)
+
+    def build_modules(self, backbone: nn.Module,
+                      arch: ArchDescription) -> None:
         check_reduction(self.reduction, arch.widths)
         for key in self.module_keys:
             self.adapters[key] = self.per_block(
@@ -82,7 +87,7 @@ class AdapterTuner(BaseTuner):
                 n = self.phm.get('n', 4)
                 self.rules[key] = nn.Parameter(torch.zeros(n, n, n))
 
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
+    def install_hooks(self, backbone: nn.Module, arch: ArchDescription) -> List:
         return add_adapter_branches(arch, self.positions, self.placement,
                                     self._branch)
 

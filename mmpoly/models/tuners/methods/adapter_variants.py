@@ -3,12 +3,12 @@
 Every variant is :class:`AdapterTuner` with the defaults of one method;
 any argument can still be overridden in the config.
 """
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from .adapter import AdapterTuner
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class SharedAdapter(AdapterTuner):
     """One set of adapters shared by all tasks (one backbone pass)."""
 
@@ -16,7 +16,7 @@ class SharedAdapter(AdapterTuner):
         super().__init__(shared=shared, **kwargs)
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class LowRankAdapter(AdapterTuner):
     """Adapters whose ``W_down`` / ``W_up`` are rank-``k`` products."""
 
@@ -24,7 +24,7 @@ class LowRankAdapter(AdapterTuner):
         super().__init__(rank=rank, **kwargs)
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class PHMAdapter(AdapterTuner):
     """Adapters with parameterised hypercomplex multiplication weights
     ``W = sum_i A_i ⊗ B_i`` (own rules, full blocks)."""
@@ -33,7 +33,7 @@ class PHMAdapter(AdapterTuner):
         super().__init__(phm=phm, **kwargs)
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class Compacter(AdapterTuner):
     """Compacter: PHM adapters after attention and FFN with rank-one blocks
     and one rule tensor per task shared by all layers."""
@@ -45,7 +45,7 @@ class Compacter(AdapterTuner):
         super().__init__(positions=positions, phm=phm, **kwargs)
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class CompacterPP(Compacter):
     """Compacter++: Compacter with FFN adapters only."""
 

@@ -3,15 +3,15 @@ from typing import Dict, Sequence
 
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from ..base import (HyperAdapterTuner, SiteKey, StageHyperAdapterTuner,
                     check_reduction)
 from ..layers import AdapterWeights, StageHyperNetwork
-from ..sites import SwinArch
+from ...archs import ArchDescription
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class Hyperformer(HyperAdapterTuner):
     """One hypernetwork per block, generating full adapter matrices.
 
@@ -47,7 +47,7 @@ class Hyperformer(HyperAdapterTuner):
             **kwargs)
         self.blocks = nn.ModuleList()
 
-    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+    def build_modules(self, backbone: nn.Module, arch: ArchDescription) -> None:
         self.task_embeds = nn.Parameter(
             torch.zeros(len(self.tasks), self.embed_dims))
         for s, blocks in enumerate(arch.stages):
@@ -78,7 +78,7 @@ class Hyperformer(HyperAdapterTuner):
         return out
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class HyperformerPP(StageHyperAdapterTuner):
     """Hyperformer++: one hypernetwork per stage with full (not decomposed)
     generators, i.e. the paper's ablation of Polyhistor without its

@@ -1,27 +1,28 @@
 """IA³ (Liu et al., NeurIPS 2022, "Few-Shot Parameter-Efficient Fine-Tuning
-is Better and Cheaper than In-Context Learning"), per task, on Swin."""
+is Better and Cheaper than In-Context Learning"), per task."""
 from functools import partial
 from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
+from ...archs import ArchDescription
 from ..base import BaseTuner
 from ..layers import IA3Scales
-from ..sites import (SwinArch, block_linears, scale_linear_input,
-                     scale_linear_output)
+from ..sites import scale_linear_input, scale_linear_output
 
 TARGETS = ('key', 'value', 'ffn')
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class IA3(BaseTuner):
     """Learned per-task scaling of keys, values and the FFN's hidden
-    activations in every Swin block.
+    activations in every block.
 
     ``k' = l_k ⊙ k``, ``v' = l_v ⊙ v`` (the key and value thirds of the
-    fused ``qkv`` output), and ``FFN(x) = W_2 (l_ff ⊙ act(W_1 x))`` (the
+    fused ``qkv`` output, so ``key`` and ``value`` need a block that calls
+    a fused q;k;v Linear), and ``FFN(x) = W_2 (l_ff ⊙ act(W_1 x))`` (the
     input of ``fc2``). Every vector starts at one. Parameters:
     ``scales.<task>.<stage>.<block>.{key,value,ffn}``. On Swin-T with 4
     tasks: 4 × 6 × (2·96 + 2·192 + 6·384 + 2·768) = 105,984.
@@ -44,18 +45,25 @@ class IA3(BaseTuner):
         self.targets = targets
         self.scales = nn.ModuleDict()
 
-    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+    def check_backbone(self, arch: ArchDescription) -> None:
+        needs = ['qkv'] if {'key', 'value'} & set(self.targets) else []
+        arch.require_linears(
+            f'{self.name}(targets={self.targets})',
+            needs + (['fc1', 'fc2'] if 'ffn' in self.targets else []))
+
+    def build_modules(self, backbone: nn.Module,
+                      arch: ArchDescription) -> None:
         for key in self.module_keys:
             self.scales[key] = self.per_block(
                 arch, lambda info: IA3Scales(
                     info.dims,
-                    block_linears(info.block)['fc1'].out_features, self.targets
-                ))
+                    info.linears['fc2'].in_features
+                    if 'ffn' in self.targets else 0, self.targets))
 
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
+    def install_hooks(self, backbone: nn.Module, arch: ArchDescription) -> List:
         handles = []
         for info in arch.blocks:
-            linears = block_linears(info.block)
+            linears = info.linears
             where = (info.stage, info.index)
             if 'key' in self.targets or 'value' in self.targets:
                 handles += scale_linear_output(

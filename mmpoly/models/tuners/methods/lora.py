@@ -1,17 +1,18 @@
-"""LoRA on the Linear layers of every Swin block, per task."""
+"""LoRA on the Linear layers of every block, per task."""
 from functools import partial
 from typing import List, Optional, Sequence
 
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
+from ...archs import ArchDescription
 from ..base import BaseTuner
 from ..layers import LoRABranch
-from ..sites import LINEARS, SwinArch, add_linear_branch, block_linears
+from ..sites import add_linear_branch
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class LoRATuner(BaseTuner):
     """Per-task LoRA on chosen Linear layers of every block (default: the
     fused ``qkv``).
@@ -24,7 +25,9 @@ class LoRATuner(BaseTuner):
 
     Args:
         rank: ``r``.
-        targets: Linear layers to adapt, from ``qkv, proj, fc1, fc2``.
+        targets: Linear roles to adapt (``qkv``, ``proj``, ``fc1``, ``fc2``
+            on transformers; ``fc1``, ``fc2`` on ConvNeXt), checked
+            against the backbone when attached.
         branch_norm: Per-task LayerNorm on the LoRA branch input.
         scale: Branch multiplier.
         init_std: Std of ``A``'s normal initialisation.
@@ -43,28 +46,32 @@ class LoRATuner(BaseTuner):
         if rank < 1:
             raise ValueError(f'rank must be positive, got {rank}')
         targets = tuple(targets)
-        if not targets or any(t not in LINEARS for t in targets):
-            raise ValueError(f'targets must be a non-empty subset of '
-                             f'{LINEARS}, got {targets}')
+        if not targets or len(set(targets)) != len(targets):
+            raise ValueError(f'targets must be distinct Linear roles, got '
+                             f'{targets}')
         self.rank, self.targets, self.branch_norm = rank, targets, branch_norm
         self.scale, self.init_std = scale, init_std
         self.lora = nn.ModuleDict()
 
-    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+    def check_backbone(self, arch: ArchDescription) -> None:
+        arch.require_linears(self.name, self.targets)
+
+    def build_modules(self, backbone: nn.Module,
+                      arch: ArchDescription) -> None:
         for key in self.module_keys:
             self.lora[key] = self.per_block(
                 arch, lambda info: nn.ModuleDict({
                     name:
                     LoRABranch(linear.in_features, linear.out_features, self.
                                rank, self.branch_norm, self.scale)
-                    for name, linear in block_linears(info.block).items()
+                    for name, linear in info.linears.items()
                     if name in self.targets
                 }))
 
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
+    def install_hooks(self, backbone: nn.Module, arch: ArchDescription) -> List:
         handles = []
         for info in arch.blocks:
-            for name, linear in block_linears(info.block).items():
+            for name, linear in info.linears.items():
                 if name in self.targets:
                     handles += add_linear_branch(
                         linear,

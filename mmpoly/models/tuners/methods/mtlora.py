@@ -5,14 +5,16 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from ..base import BaseTuner
 from ..layers import LoRABranch
-from ..sites import LINEARS, SwinArch, add_linear_branch, block_linears
+from ...archs import ArchDescription
+from ...run_mode import RunMode
+from ..sites import add_linear_branch, tokens_as_feature_map
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class MTLoRA(BaseTuner):
     """Shared low-rank adaptation everywhere, task streams at stage ends.
 
@@ -45,17 +47,14 @@ class MTLoRA(BaseTuner):
         unfreeze: Substrings of backbone parameter names to train as well.
     """
 
-    @property
-    def task_specific(self) -> bool:
-        """False: one shared pass, whose task streams branch inside it."""
-        return False
+    own_run_mode = RunMode.TASK_STREAMS
 
     def __init__(self,
                  shared_rank: int = 64,
                  task_rank: int = 4,
                  scale: float = 4.0,
                  dropout: float = 0.05,
-                 shared_targets: Sequence[str] = LINEARS,
+                 shared_targets: Sequence[str] = ('qkv', 'proj', 'fc1', 'fc2'),
                  task_targets: Sequence[str] = ('proj', 'fc1', 'fc2'),
                  unfreeze: Sequence[str] = ('patch_embed', 'norm',
                                             'downsample.reduction',
@@ -64,8 +63,8 @@ class MTLoRA(BaseTuner):
         super().__init__(init_cfg=init_cfg)
         for name, targets in (('shared_targets', shared_targets),
                               ('task_targets', task_targets)):
-            if any(t not in LINEARS for t in targets):
-                raise ValueError(f'{name} must be a subset of {LINEARS}, '
+            if len(set(targets)) != len(tuple(targets)):
+                raise ValueError(f'{name} must be distinct Linear roles, '
                                  f'got {tuple(targets)}')
         self.shared_rank, self.task_rank = shared_rank, task_rank
         self.scale, self.dropout = scale, dropout
@@ -76,16 +75,25 @@ class MTLoRA(BaseTuner):
         self.task = nn.ModuleDict()
         self.unfrozen: List[str] = []
         self._stream: Optional[str] = None
-        self._outputs: Dict[Tuple[int, str], Tuple[torch.Tensor, tuple]] = {}
+        self._outputs: Dict[Tuple[int, str], torch.Tensor] = {}
 
-    def attach(self, backbone: nn.Module, tasks: Sequence[str]) -> None:
-        super().attach(backbone, tasks)
+    def attach(self,
+               backbone: nn.Module,
+               tasks: Sequence[str],
+               arch: Optional[ArchDescription] = None) -> None:
+        super().attach(backbone, tasks, arch)
         for name, p in backbone.named_parameters():
             if any(pattern in name for pattern in self.unfreeze):
                 p.requires_grad = True
                 self.unfrozen.append(name)
 
-    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+    def check_backbone(self, arch: ArchDescription) -> None:
+        arch.require_linears(
+            self.name,
+            list(dict.fromkeys(self.shared_targets + self.task_targets)))
+
+    def build_modules(self, backbone: nn.Module,
+                      arch: ArchDescription) -> None:
 
         def branch(linear, rank):
             return LoRABranch(
@@ -103,7 +111,7 @@ class MTLoRA(BaseTuner):
                     nn.ModuleList(
                         nn.ModuleDict({
                             n: branch(lin, self.shared_rank)
-                            for n, lin in block_linears(b.block).items()
+                            for n, lin in b.linears.items()
                             if n in self.shared_targets
                         }) for b in blocks)))
         for t in self.tasks:
@@ -112,15 +120,15 @@ class MTLoRA(BaseTuner):
                     s,
                     nn.ModuleDict({
                         n: branch(lin, self.task_rank)
-                        for n, lin in block_linears(blocks[-1].block).items()
+                        for n, lin in blocks[-1].linears.items()
                         if n in self.task_targets
                     })) for s, blocks in enumerate(arch.stages))
 
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
+    def install_hooks(self, backbone: nn.Module, arch: ArchDescription) -> List:
         handles = []
         for info in arch.blocks:
             last = info.index == len(arch.stages[info.stage]) - 1
-            for name, linear in block_linears(info.block).items():
+            for name, linear in info.linears.items():
                 if name in self.shared_targets or (last and name
                                                    in self.task_targets):
                     handles += add_linear_branch(
@@ -154,7 +162,7 @@ class MTLoRA(BaseTuner):
         for task in self.tasks:
             self._stream = task
             try:
-                self._outputs[stage, task] = (block.forward(*args), args[1])
+                self._outputs[stage, task] = block.forward(*args)
             finally:
                 self._stream = None
 
@@ -162,13 +170,11 @@ class MTLoRA(BaseTuner):
         self._outputs.clear()
 
     def task_features(self, task: str, feats, out_indices) -> tuple:
-        """Replace each stage output by the task's stream output."""
-        outs = []
-        for i, x in zip(out_indices, feats):
-            y, hw = self._outputs[i, task]
-            outs.append(
-                y.view(-1, *hw, y.shape[-1]).permute(0, 3, 1, 2).contiguous())
-        return tuple(outs)
+        """Replace each output by the task's stream output of its stage,
+        laid out like the shared output."""
+        return tuple(
+            tokens_as_feature_map(self._outputs[norm.stage, task], x)
+            for norm, x in zip(self.arch.out_norms, feats))
 
     def init_weights(self) -> None:
         super().init_weights()

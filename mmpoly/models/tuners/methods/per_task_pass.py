@@ -2,13 +2,14 @@
 from typing import List, Optional
 
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from ..base import BaseTuner
-from ..sites import SwinArch
+from ...archs import ArchDescription
+from ..sites import block_forward_input_needs_grad
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class PerTaskPass(BaseTuner):
     """One frozen-backbone pass per task, and nothing else.
 
@@ -18,31 +19,23 @@ class PerTaskPass(BaseTuner):
     backward pass through the whole backbone.
 
     Args:
-        backward_through_backbone: Make the patch-embedding output require
+        backward_through_backbone: Make the first block's input require
             grad, so the backward pass runs through every block (the floor
             of methods with modules in every block). Without it nothing in
             the frozen backbone needs gradients (forward-only floor).
     """
 
-    uses_swin_sites = False  # only the patch embedding
 
     def __init__(self, backward_through_backbone: bool = True) -> None:
         super().__init__()
         self.backward_through_backbone = backward_through_backbone
 
     def build_modules(self, backbone: nn.Module,
-                      arch: Optional[SwinArch]) -> None:
+                      arch: Optional[ArchDescription]) -> None:
         pass
 
     def install_hooks(self, backbone: nn.Module,
-                      arch: Optional[SwinArch]) -> List:
+                      arch: Optional[ArchDescription]) -> List:
         if not self.backward_through_backbone:
             return []
-
-        def needs_grad(module, args, output):
-            if not self.training:
-                return None
-            x, hw = output
-            return (x.detach().requires_grad_(), hw)
-
-        return [backbone.patch_embed.register_forward_hook(needs_grad)]
+        return block_forward_input_needs_grad(arch.blocks[0].block)

@@ -5,24 +5,13 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from ..base import BaseTuner
-from ..sites import SwinArch
+from ...archs import ArchDescription, UnsupportedBackboneError
 
 
-def _stage_of_parameters(backbone: nn.Module) -> Dict[int, int]:
-    """``id(parameter)`` -> index of the backbone stage holding it (for
-    backbones with ``stages``; parameters outside every stage are absent)."""
-    stages = getattr(backbone, 'stages', None) or ()
-    return {
-        id(p): s
-        for s, stage in enumerate(stages)
-        for p in stage.parameters()
-    }
-
-
-@MODELS.register_module()
+@TUNERS.register_module()
 class PerTaskTensors(BaseTuner):
     """Train a per-task copy of every backbone tensor whose name matches.
 
@@ -31,7 +20,8 @@ class PerTaskTensors(BaseTuner):
     task's copies (:meth:`parameter_overrides`, applied with
     ``torch.func.functional_call`` by the wrapper), everything else frozen
     and shared. Copies are stored as ``copies.<task>.<i>`` with ``i``
-    indexing :attr:`names`. Works on any backbone: only names are matched.
+    indexing :attr:`names`. Works on any backbone: only names are matched
+    (the description, when the family has one, only groups them by stage).
 
     Args:
         pattern: Regex searched in backbone parameter names.
@@ -39,7 +29,7 @@ class PerTaskTensors(BaseTuner):
             single pass serves every task).
     """
 
-    uses_swin_sites = False
+    needs_arch = False
 
     def __init__(self,
                  pattern: str,
@@ -51,13 +41,16 @@ class PerTaskTensors(BaseTuner):
         self.copies = nn.ModuleDict()
 
     def build_modules(self, backbone: nn.Module,
-                      arch: Optional[SwinArch]) -> None:
+                      arch: Optional[ArchDescription]) -> None:
         regex = re.compile(self.pattern)
         params = dict(backbone.named_parameters())
         self.names = [n for n in params if regex.search(n)]
         if not self.names:
-            raise ValueError(f'no backbone parameter matches {self.pattern!r}')
-        stage_of = _stage_of_parameters(backbone)
+            raise UnsupportedBackboneError(
+                f'{self.name} cannot run on {type(backbone).__name__}: it '
+                f'needs backbone parameters matching {self.pattern!r}, but '
+                'none does')
+        stage_of = arch.stage_of_parameters() if arch is not None else {}
         for key in self.module_keys:
             copies = nn.ParameterList(
                 nn.Parameter(params[n].detach().clone()) for n in self.names)
@@ -67,7 +60,7 @@ class PerTaskTensors(BaseTuner):
             self.copies[key] = copies
 
     def install_hooks(self, backbone: nn.Module,
-                      arch: Optional[SwinArch]) -> List:
+                      arch: Optional[ArchDescription]) -> List:
         return []
 
     def parameter_overrides(self,
@@ -76,7 +69,7 @@ class PerTaskTensors(BaseTuner):
         return dict(zip(self.names, copies))
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class BitFit(PerTaskTensors):
     """BitFit, per task: every backbone tensor whose name holds ``bias``
     (Linear, conv and LayerNorm biases and the relative-position tables).
@@ -86,7 +79,7 @@ class BitFit(PerTaskTensors):
         super().__init__(pattern=pattern, **kwargs)
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class RelativeBiasTuning(PerTaskTensors):
     """Per-task relative-position bias tables only (23,322 on Swin-T)."""
 

@@ -2,12 +2,12 @@
 NeurIPS 2022)."""
 from typing import Optional, Sequence
 
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from ..base import StageHyperAdapterTuner
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class Polyhistor(StageHyperAdapterTuner):
     """Polyhistor: per-stage decomposed hypernetworks generating adapters.
 

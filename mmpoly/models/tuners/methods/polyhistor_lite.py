@@ -4,12 +4,12 @@ from typing import Dict
 
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from ..base import HyperAdapterTuner, SiteKey, check_reduction
 from ..layers import (AdapterGenerators, AdapterWeights, TaskProjector,
                       kron_sum, kron_sum_vector)
-from ..sites import SwinArch
+from ...archs import ArchDescription
 
 
 class StageScalingKernels(nn.Module):
@@ -39,7 +39,7 @@ class StageScalingKernels(nn.Module):
                 *shape)) if norm_generators else None
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class PolyhistorLite(HyperAdapterTuner, AdapterGenerators):
     """Polyhistor-Lite: template adapters at the first stage's width, scaled
     to every stage by Kronecker products.
@@ -65,7 +65,7 @@ class PolyhistorLite(HyperAdapterTuner, AdapterGenerators):
         super().__init__(**kwargs)
         self.rank = rank
 
-    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+    def build_modules(self, backbone: nn.Module, arch: ArchDescription) -> None:
         base = arch.widths[0]
         check_reduction(self.reduction, [base])
         scales = []

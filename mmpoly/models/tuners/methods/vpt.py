@@ -1,26 +1,28 @@
-"""Visual prompt tuning (Jia et al., ECCV 2022) for Swin, per task."""
+"""Visual prompt tuning (Jia et al., ECCV 2022), per task."""
 import math
 from functools import partial
 from typing import List, Optional
 
 import torch
 import torch.nn as nn
-from mmseg.registry import MODELS
+from ....registry import TUNERS
 
 from ..base import BaseTuner
-from ..layers import prompted_window_attention
-from ..sites import ForwardOverride, SwinArch
+from ...archs import ArchDescription
+from ..sites import add_prompt_tokens
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class VPT(BaseTuner):
-    """Per-task prompt tokens attended to inside every attention window.
+    """Per-task prompt tokens attended to by every token of a block.
 
     VPT-deep gives every block its own prompts, VPT-shallow only the first
     block. Prompts live in the residual stream of their block and go through
-    its (frozen) ``norm1`` like the tokens; within the block's window
-    attention every window attends to them (see
-    :func:`prompted_window_attention`) and their outputs are dropped.
+    its (frozen) attention norm like the tokens; the block's attention
+    attends to them (on Swin inside every window, with the relative-position
+    bias padded, see ``mmpoly.models.archs.swin.prompted_attention``; on a
+    plain ViT over the whole sequence) and their outputs are dropped. Needs
+    a backbone family with prompted attention (Swin, ViT).
     Parameters: ``prompts.<task>.<stage>.<block>``, ``(num_tokens, C_s)``.
     50 tokens give 883,200 parameters deep / 19,200 shallow on Swin-T with
     4 tasks.
@@ -44,10 +46,13 @@ class VPT(BaseTuner):
             patch_size
         self.prompts = nn.ModuleDict()
 
-    def _targets(self, arch: SwinArch):
+    def _targets(self, arch: ArchDescription):
         return arch.blocks if self.deep else arch.blocks[:1]
 
-    def build_modules(self, backbone: nn.Module, arch: SwinArch) -> None:
+    def check_backbone(self, arch: ArchDescription) -> None:
+        arch.require_prompt_attention(self.name)
+
+    def build_modules(self, backbone: nn.Module, arch: ArchDescription) -> None:
         for task in self.tasks:
             stages = nn.ModuleList(nn.ParameterList() for _ in arch.stages)
             for info in self._targets(arch):
@@ -57,20 +62,16 @@ class VPT(BaseTuner):
                         nn.Parameter(torch.zeros(self.num_tokens, info.dims))))
             self.prompts[task] = stages
 
-    def install_hooks(self, backbone: nn.Module, arch: SwinArch) -> List:
-        handles = []
-        for info in self._targets(arch):
-            msa = info.block.attn.w_msa
-            handles.append(
-                ForwardOverride(
-                    msa,
-                    partial(self._attention, msa, info.block.norm1, info.stage,
-                            info.index)))
-        return handles
+    def install_hooks(self, backbone: nn.Module,
+                      arch: ArchDescription) -> List:
+        return [
+            add_prompt_tokens(arch, info,
+                              partial(self._prompts, info.stage, info.index))
+            for info in self._targets(arch)
+        ]
 
-    def _attention(self, msa, norm1, stage, index, x, mask=None):
-        prompts = self.prompts[self.current_task][stage][index]
-        return prompted_window_attention(msa, x, mask, norm1(prompts))
+    def _prompts(self, stage: int, index: int) -> torch.Tensor:
+        return self.prompts[self.current_task][stage][index]
 
     def init_weights(self) -> None:
         super().init_weights()
@@ -79,7 +80,7 @@ class VPT(BaseTuner):
             nn.init.uniform_(p, -a, a)
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class VPTDeep(VPT):
     """VPT-deep: prompts in every block."""
 
@@ -89,7 +90,7 @@ class VPTDeep(VPT):
         super().__init__(num_tokens=num_tokens, **kwargs)
 
 
-@MODELS.register_module()
+@TUNERS.register_module()
 class VPTShallow(VPT):
     """VPT-shallow: prompts in the first block only."""
 

@@ -1,15 +1,20 @@
-"""Sites: where a tuner's terms enter an unmodified Swin Transformer."""
-from .swin_arch import BlockInfo, SwinArch, describe_swin
-from .swin_sites import (ATTN, FFN, LINEARS, POSITIONS, ForwardOverride,
-                         add_adapter_branches, add_linear_branch,
-                         add_parallel_branch, add_serial_branch, block_linears,
-                         check_placement, scale_linear_input,
-                         scale_linear_output)
+"""Sites: where a tuner's terms enter an unmodified backbone.
+
+Written once against :class:`~mmpoly.models.archs.ArchDescription`:
+residual branches (adapters), named Linear layers (LoRA, scaling), prompt
+tokens in attention, forward overrides and task-stream features.
+"""
+from .forward_sites import (ForwardOverride, add_prompt_tokens,
+                            tokens_as_feature_map)
+from .linear_sites import (add_linear_branch, scale_linear_input,
+                           scale_linear_output)
+from .residual_sites import (add_adapter_branches, add_parallel_branch,
+                             add_serial_branch, block_forward_input_needs_grad,
+                             check_placement)
 
 __all__ = [
-    'BlockInfo', 'SwinArch', 'describe_swin', 'ATTN', 'FFN', 'LINEARS',
-    'POSITIONS', 'ForwardOverride', 'add_adapter_branches',
-    'add_linear_branch', 'add_parallel_branch', 'add_serial_branch',
-    'block_linears', 'check_placement', 'scale_linear_input',
-    'scale_linear_output'
+    'ForwardOverride', 'add_prompt_tokens', 'tokens_as_feature_map',
+    'add_linear_branch', 'scale_linear_input', 'scale_linear_output',
+    'add_adapter_branches', 'add_parallel_branch', 'add_serial_branch',
+    'block_forward_input_needs_grad', 'check_placement'
 ]

@@ -14,16 +14,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def prompted_window_attention(msa: nn.Module, x: torch.Tensor,
-                              mask: Optional[torch.Tensor],
-                              prompts: torch.Tensor) -> torch.Tensor:
+def prompted_window_attention(msa: nn.Module,
+                              prompts: torch.Tensor,
+                              x: torch.Tensor,
+                              mask: Optional[torch.Tensor] = None
+                              ) -> torch.Tensor:
     """Window attention over window tokens plus shared prompt tokens.
 
     Args:
         msa: An mmpretrain / MMSeg ``WindowMSA``.
+        prompts: ``(P, C)`` prompt tokens (in the same space as ``x``).
         x: ``(num_windows * B, N, C)`` window tokens.
         mask: ``(num_windows, N, N)`` shift mask, or None.
-        prompts: ``(P, C)`` prompt tokens (in the same space as ``x``).
 
     Returns:
         ``(num_windows * B, N, C)``.

@@ -1,0 +1,21 @@
+"""Backbone families, described once each for the tuners.
+
+``ARCHS`` maps a backbone class to its family's describer, which reads an
+:class:`ArchDescription` (stages, blocks, sub-layers, named Linear layers,
+output norms, stochastic layers, optional capabilities) from a built
+backbone. Sites and methods are written against the description only.
+Described: Swin (mmpretrain and MMSeg), Swin-V2, ConvNeXt, plain ViT.
+"""
+from .description import (ArchDescription, BlockInfo, OutputNorm, SubLayer,
+                          UnsupportedBackboneError)
+from .registry import ARCHS, ArchRegistry, describe_backbone
+from .swin import describe_swin  # noqa: F401 (registers)
+from .swin_v2 import describe_swin_v2  # noqa: F401
+from .convnext import describe_convnext  # noqa: F401
+from .vit import describe_vit  # noqa: F401
+
+__all__ = [
+    'ArchDescription', 'BlockInfo', 'OutputNorm', 'SubLayer',
+    'UnsupportedBackboneError', 'ARCHS', 'ArchRegistry', 'describe_backbone',
+    'describe_swin', 'describe_swin_v2', 'describe_convnext', 'describe_vit'
+]

@@ -1,0 +1,219 @@
+"""What a tuning method needs to know of a backbone, family-independent.
+
+An :class:`ArchDescription` is read from a built backbone by its family's
+describer (see :mod:`.registry`); the sites and the methods are written
+against it, never against a family's module names. It says:
+
+- the stages, their widths and depths, and every block with its
+  sub-layers (:class:`SubLayer`: where a residual branch reads its input and
+  where its output is added, pre- or post-norm) and its named Linear layers;
+- how the output features are normalised (:class:`OutputNorm`);
+- which layer types make stochastic depth / dropout;
+- which optional capabilities the family has (prompt tokens in attention),
+  and why a missing one is missing.
+"""
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+
+class UnsupportedBackboneError(ValueError):
+    """A method (or mmpoly) cannot run on this backbone; the message is one
+    line naming the method, the backbone and what is missing."""
+
+
+@dataclass
+class SubLayer:
+    """One residual branch of a block: ``x + f(x)``.
+
+    Pre-norm (Swin, ViT): ``x + DP(module(norm(x)))``; post-norm (Swin-V2):
+    ``x + DP(norm(module(x)))``; ``norm=None`` when the whole residual sum
+    happens inside ``module`` (a ConvNeXt block: ``x + DP(γ·mlp(x))``).
+
+    Attributes:
+        name: Position name (``'attn'``, ``'ffn'``).
+        module: The sub-layer (attention, MLP, or the whole block).
+        norm: Its norm, or None.
+        pre_norm: Whether ``norm`` is applied before ``module``.
+        branch_output: Module whose output is the branch value before layer
+            scale and drop-path (where a serial adapter goes).
+        channels_last: Whether the residual stream is ``(..., C)`` tokens;
+            False for ``(N, C, H, W)`` maps.
+    """
+    name: str
+    module: nn.Module = field(repr=False)
+    norm: Optional[nn.Module] = field(repr=False)
+    pre_norm: bool
+    branch_output: nn.Module = field(repr=False)
+    channels_last: bool = True
+
+    @property
+    def residual_input(self) -> nn.Module:
+        """The module whose first argument is the residual input ``x``."""
+        return self.norm if self.norm is not None and self.pre_norm \
+            else self.module
+
+    @property
+    def residual_output(self) -> nn.Module:
+        """The module whose output is added to (or already holds) the
+        residual; a parallel term is added to it, never inside a norm."""
+        return self.norm if self.norm is not None and not self.pre_norm \
+            else self.module
+
+
+@dataclass
+class BlockInfo:
+    """One block and its place in the network.
+
+    Attributes:
+        stage: Stage index.
+        index: Index within the stage.
+        block: The block module (its ``forward`` can be re-run).
+        dims: Channel width.
+        sublayers: Position name -> :class:`SubLayer`, in forward order.
+        linears: Role name (``qkv``, ``proj``, ``fc1``, ``fc2``) -> the
+            block's ``nn.Linear`` of that role, for those the block calls
+            as modules.
+        attention: The module whose ``forward`` prompt tokens override
+            (None without attention).
+        num_heads: Attention heads (None without attention).
+    """
+    stage: int
+    index: int
+    block: nn.Module = field(repr=False)
+    dims: int
+    sublayers: Dict[str, SubLayer] = field(repr=False)
+    linears: Dict[str, nn.Linear] = field(repr=False)
+    attention: Optional[nn.Module] = field(default=None, repr=False)
+    num_heads: Optional[int] = None
+
+
+@dataclass
+class OutputNorm:
+    """How one output feature is normalised by the backbone.
+
+    Attributes:
+        stage: The stage whose last block gives the output.
+        attr: Backbone attribute holding the norm (None: the output is not
+            normalised, e.g. an intermediate ViT layer).
+        width: Channels of the output.
+        channels_last: Whether the norm normalises ``(..., C)`` (applied to
+            a permuted ``(N, H, W, C)`` map); False for a norm applied to
+            ``(N, C, H, W)`` (ConvNeXt's ``LN2d``).
+    """
+    stage: int
+    attr: Optional[str]
+    width: int
+    channels_last: bool = True
+
+
+#: ``prompt_attention(module, prompts, *args, **kwargs)``: the attention
+#: ``module`` computed on its usual arguments with the ``(P, C)`` prompt
+#: tokens added to every key/value set.
+PromptAttention = Callable[..., torch.Tensor]
+
+
+@dataclass
+class ArchDescription:
+    """A backbone as the sites and methods see it.
+
+    Attributes:
+        family: Name of the backbone class (used in messages).
+        stages: Blocks, stage by stage.
+        stage_modules: Per stage, the modules whose parameters belong to it
+            (blocks and, where the family has them, its downsampling).
+        out_norms: Per output (in ``out_indices`` order), its norm.
+        stochastic_types: Layer types that make stochastic depth/dropout.
+        prompt_attention: Attention with prompt tokens, or None.
+        missing: Capability or linear name -> why this family lacks it
+            (quoted in refusals).
+    """
+    family: str
+    stages: List[List[BlockInfo]]
+    stage_modules: List[List[nn.Module]] = field(repr=False)
+    out_norms: Tuple[OutputNorm, ...]
+    stochastic_types: Tuple[type, ...] = (nn.Dropout, )
+    prompt_attention: Optional[PromptAttention] = field(
+        default=None, repr=False)
+    missing: Dict[str, str] = field(default_factory=dict)
+
+    # --------------------------------------------------------------- shape
+    @property
+    def widths(self) -> List[int]:
+        """Channel width ``C_s`` of each stage."""
+        return [blocks[0].dims for blocks in self.stages]
+
+    @property
+    def depths(self) -> List[int]:
+        """Number of blocks ``D_s`` of each stage."""
+        return [len(blocks) for blocks in self.stages]
+
+    @property
+    def blocks(self) -> List[BlockInfo]:
+        """All blocks, in forward order."""
+        return [b for blocks in self.stages for b in blocks]
+
+    @property
+    def out_widths(self) -> Tuple[int, ...]:
+        """Channels of each output feature."""
+        return tuple(n.width for n in self.out_norms)
+
+    @property
+    def positions(self) -> Tuple[str, ...]:
+        """Sub-layer names every block has."""
+        names = [tuple(b.sublayers) for b in self.blocks]
+        return tuple(n for n in names[0] if all(n in o for o in names))
+
+    @property
+    def linear_names(self) -> Tuple[str, ...]:
+        """Linear roles every block has."""
+        names = [tuple(b.linears) for b in self.blocks]
+        return tuple(n for n in names[0] if all(n in o for o in names))
+
+    def stage_of_parameters(self) -> Dict[int, int]:
+        """``id(parameter)`` -> index of the stage holding it."""
+        return {
+            id(p): s
+            for s, modules in enumerate(self.stage_modules)
+            for m in modules for p in m.parameters()
+        }
+
+    # -------------------------------------------------------- requirements
+    def refuse(self, method: str, needs: str, why: str) -> None:
+        """Raise the one-line refusal of ``method`` on this backbone."""
+        raise UnsupportedBackboneError(
+            f'{method} cannot run on {self.family}: it needs {needs}, but '
+            f'{why}')
+
+    def require_positions(self, method: str,
+                          positions: Sequence[str]) -> None:
+        """Refuse unless every block has each sub-layer of ``positions``."""
+        have = self.positions
+        lacking = [p for p in positions if p not in have]
+        if lacking:
+            self.refuse(
+                method, f'sub-layer(s) {lacking}',
+                f'its blocks have {list(have)}' +
+                self._why(lacking) + f' (set positions within {list(have)})')
+
+    def require_linears(self, method: str, names: Sequence[str]) -> None:
+        """Refuse unless every block calls a Linear of each role."""
+        have = self.linear_names
+        lacking = [n for n in names if n not in have]
+        if lacking:
+            self.refuse(method, f'Linear layer(s) {lacking}',
+                        f'its blocks have {list(have)}' + self._why(lacking))
+
+    def require_prompt_attention(self, method: str) -> None:
+        """Refuse unless prompt tokens can be added to the attention."""
+        if self.prompt_attention is None:
+            self.refuse(
+                method, 'attention to which prompt tokens can be added',
+                self.missing.get('prompt_attention',
+                                 'mmpoly has no prompted attention for it'))
+
+    def _why(self, names: Sequence[str]) -> str:
+        reasons = [self.missing[n] for n in names if n in self.missing]
+        return ('; ' + '; '.join(reasons)) if reasons else ''

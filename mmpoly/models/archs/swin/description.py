@@ -1,0 +1,59 @@
+"""Swin Transformer (v1) as the tuners see it.
+
+Works with ``mmpretrain.SwinTransformer`` and MMSeg's ``SwinTransformer``:
+``stages[s]`` holds ``blocks`` (then a patch-merging ``downsample``); a
+block computes ``y = x + DP(attn(norm1(x)))`` then ``z = ffn(norm2(y),
+identity=y)`` (pre-norm), its ``attn`` a ``ShiftWindowMSA`` whose
+``w_msa`` holds ``qkv`` (fused q;k;v), ``proj`` and the
+relative-position bias table; ``ffn`` an MMCV ``FFN``. Output ``i`` is
+normalised by ``norm{i}`` over channels-last tokens.
+"""
+from typing import List
+
+import torch.nn as nn
+from mmpretrain.models.backbones import SwinTransformer as PretrainSwin
+from mmseg.models.backbones import SwinTransformer as SegSwin
+
+from .prompted_attention import prompted_window_attention
+from ..common import OPENMMLAB_STOCHASTIC, mlp_linears, pre_norm_sublayers
+from ..description import (ArchDescription, BlockInfo, OutputNorm,
+                           UnsupportedBackboneError)
+from ..registry import ARCHS
+
+
+def _block(stage: int, index: int, block: nn.Module) -> BlockInfo:
+    try:
+        w_msa = block.attn.w_msa
+        return BlockInfo(
+            stage=stage,
+            index=index,
+            block=block,
+            dims=block.norm1.normalized_shape[0],
+            sublayers=pre_norm_sublayers(block.norm1, block.attn, w_msa,
+                                         block.norm2, block.ffn),
+            linears=dict(
+                qkv=w_msa.qkv, proj=w_msa.proj, **mlp_linears(block.ffn)),
+            attention=w_msa,
+            num_heads=w_msa.num_heads)
+    except AttributeError as e:
+        raise UnsupportedBackboneError(
+            f'stages[{stage}].blocks[{index}] is not a Swin block (norm1 / '
+            f'attn.w_msa / norm2 / ffn expected): {e}') from None
+
+
+@ARCHS.register(PretrainSwin, SegSwin)
+def describe_swin(backbone: nn.Module) -> ArchDescription:
+    """Stages, blocks, sub-layers and output norms of a Swin (v1)."""
+    stages: List[List[BlockInfo]] = [[
+        _block(s, j, block) for j, block in enumerate(stage.blocks)
+    ] for s, stage in enumerate(backbone.stages)]
+    widths = backbone.num_features
+    return ArchDescription(
+        family=type(backbone).__name__,
+        stages=stages,
+        stage_modules=[[stage] for stage in backbone.stages],
+        out_norms=tuple(
+            OutputNorm(i, f'norm{i}', int(widths[i]))
+            for i in backbone.out_indices),
+        stochastic_types=OPENMMLAB_STOCHASTIC,
+        prompt_attention=prompted_window_attention)

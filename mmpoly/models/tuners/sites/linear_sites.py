@@ -1,0 +1,41 @@
+"""Terms on a block's named Linear layers (LoRA, IA³ scaling).
+
+The layers come from :attr:`~mmpoly.models.archs.BlockInfo.linears` (roles
+``qkv``, ``proj``, ``fc1``, ``fc2`` or the family's own); forward hooks
+only. Each function returns handles with ``remove()``.
+"""
+from typing import Callable, List
+
+import torch
+import torch.nn as nn
+
+Branch = Callable[[torch.Tensor], torch.Tensor]
+
+
+def add_linear_branch(linear: nn.Module, branch: Branch) -> List:
+    """``linear(x) + branch(x)`` (e.g. a LoRA term)."""
+
+    def add(module, args, output):
+        return output + branch(args[0])
+
+    return [linear.register_forward_hook(add)]
+
+
+def scale_linear_output(linear: nn.Module,
+                        scale: Callable[[], torch.Tensor]) -> List:
+    """``linear(x) * scale()`` (a vector over the output channels)."""
+
+    def multiply(module, args, output):
+        return output * scale()
+
+    return [linear.register_forward_hook(multiply)]
+
+
+def scale_linear_input(linear: nn.Module,
+                       scale: Callable[[], torch.Tensor]) -> List:
+    """``linear(x * scale())`` (a vector over the input channels)."""
+
+    def multiply(module, args):
+        return (args[0] * scale(), ) + tuple(args[1:])
+
+    return [linear.register_forward_pre_hook(multiply)]
