@@ -23,3 +23,12 @@ def _mmseg_scope():
 def toy_root(tmp_path_factory):
     """A small toy PASCAL-Context MT data set (8 train, 4 val, 64 px)."""
     return toy_data(tmp_path_factory, 'toy_pascal_mt')
+
+
+@pytest.fixture
+def file_backends():
+    """mmpoly's atomic local backend and safe checkpoint loader, installed
+    into MMEngine as MultiTaskRunner and the tools install them
+    (``import mmpoly`` alone does not)."""
+    from mmpoly.engine import install_file_backends
+    install_file_backends()

@@ -21,6 +21,7 @@ from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger
 
 import mmpoly  # noqa: F401
+from mmpoly.engine import install_file_backends
 from mmpoly.tasks import build_tasks
 from mmpoly.testing import TOY_GENERATORS
 from mmpoly.utils import count_parameters, load_config
@@ -153,6 +154,7 @@ def print_table(rows) -> None:
 
 def main():
     args = parse_args()
+    install_file_backends()  # atomic writes, safe checkpoint loading
     MMLogger.get_instance('mmengine').setLevel(logging.WARNING)
     rows = [run(config, args) for config in args.configs]
     print_table(rows)

@@ -22,6 +22,7 @@ import os.path as osp
 from mmengine.dist import is_main_process
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
+from mmpoly.engine import install_file_backends
 from mmpoly.testing.output_dir import (MANIFEST, finish_manifest,
                                        prepare_results_dir)
 from mmpoly.utils import check_data_roots, finish_distributed, process_rank
@@ -78,6 +79,7 @@ def json_metrics(metrics: dict) -> dict:
 
 def main():
     args = parse_args()
+    install_file_backends()  # atomic writes, safe checkpoint loading
     cfg = load_runner_config(args)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')

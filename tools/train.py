@@ -12,6 +12,7 @@ import argparse
 import contextlib
 
 import mmpoly  # noqa: F401  (registers mmpoly's modules)
+from mmpoly.engine import install_file_backends
 from mmpoly.engine.resume_checkpoint import resolve_resume
 from mmpoly.engine.work_dir_lock import WorkDirLock
 from mmpoly.utils import check_data_roots, finish_distributed, process_rank
@@ -46,6 +47,7 @@ def parse_args():
 
 def main():
     args = parse_args()
+    install_file_backends()  # atomic writes, safe checkpoint loading
     cfg = load_runner_config(args)
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'

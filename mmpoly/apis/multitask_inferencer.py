@@ -18,6 +18,7 @@ from mmseg.registry import DATASETS, TRANSFORMS
 
 from ..engine.checkpoint_fit import (check_checkpoint_fits,
                                      checkpoint_state_dict)
+from ..engine.file_backends import install_file_backends
 from ..models.backbones.load_report import backbone_load_line
 from ..models.backbones.pretrained_layouts import refuse_pretrained_file
 from ..tasks.label_io import as_stored
@@ -36,7 +37,10 @@ class MultiTaskInferencer(BaseInferencer):
     Built like MMSeg's ``MMSegInferencer`` from a config (path or short
     name, see :func:`mmpoly.utils.find_config`) and a checkpoint (full or
     adapter-only). The test pipeline of the config prepares the images; the
-    model runs only the backbone passes of the tasks asked for.
+    model runs only the backbone passes of the tasks asked for. Building
+    one installs mmpoly's checkpoint loader into MMEngine
+    (:func:`~mmpoly.engine.install_file_backends`), which reads the
+    checkpoints MMEngine saves.
 
     Example::
 
@@ -72,6 +76,7 @@ class MultiTaskInferencer(BaseInferencer):
                  device: Optional[str] = None,
                  strict: bool = True) -> None:
         init_default_scope('mmseg')
+        install_file_backends()
         self._weights, self._strict = weights, strict
         self._load_line = ''
         cfg = load_config(model)

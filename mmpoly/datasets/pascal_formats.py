@@ -13,7 +13,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from ..evaluation.functional.thinning import thin
+from ..functional.thinning import thin
 from ..tasks import BaseTask, NormalsTask, SegmentationTask
 from ..tasks.label_io import (DataFormatError, check_size, mat_variable,
                               read_mat)

@@ -1,7 +1,7 @@
-from . import atomic_local_backend  # noqa: F401  (registers it)
 from .checkpoint_fit import CheckpointMismatchError, check_checkpoint_fits
 from .checkpoint_loading import checkpoint_safe_globals, load_local_checkpoint
 from .config_tasks import apply_config_tasks
+from .file_backends import file_backends_installed, install_file_backends
 from .hooks import MultiTaskVisualizationHook, RandomStateHook
 from .multitask_ddp import MultiTaskDDP
 from .optim_constructor import TrainableOptimWrapperConstructor
@@ -11,5 +11,6 @@ __all__ = [
     'load_local_checkpoint', 'checkpoint_safe_globals', 'MultiTaskDDP',
     'MultiTaskRunner', 'apply_config_tasks',
     'TrainableOptimWrapperConstructor', 'MultiTaskVisualizationHook',
-    'RandomStateHook', 'CheckpointMismatchError', 'check_checkpoint_fits'
+    'RandomStateHook', 'CheckpointMismatchError', 'check_checkpoint_fits',
+    'install_file_backends', 'file_backends_installed'
 ]

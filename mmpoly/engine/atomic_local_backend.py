@@ -2,12 +2,14 @@
 
 MMEngine's ``LocalBackend.put`` opens the target and writes into it, so a
 training killed while saving a checkpoint leaves a truncated ``iter_N.pth``
-behind. ``import mmpoly`` registers :class:`AtomicLocalBackend` for local
-paths instead: it writes into a temporary file in the same folder, flushes
-it to disk and renames it over the target (``os.replace`` is atomic on
-POSIX and Windows), so a reader sees the old file, no file, or the whole
-new one. A failed write (full disk, no rights) raises
-:class:`FileWriteError`, which names the target file.
+behind. :func:`~mmpoly.engine.install_file_backends` (called by
+:class:`~mmpoly.engine.MultiTaskRunner` and the tools; ``import mmpoly``
+does not) registers :class:`AtomicLocalBackend` for local paths instead:
+it writes into a temporary file in the same folder, flushes it to disk and
+renames it over the target (``os.replace`` is atomic on POSIX and
+Windows), so a reader sees the old file, no file, or the whole new one. A
+failed write (full disk, no rights) raises :class:`FileWriteError`, which
+names the target file.
 """
 import os
 import os.path as osp
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Union
 
 import mmengine
-from mmengine.fileio.backends import LocalBackend, register_backend
+from mmengine.fileio.backends import LocalBackend
 
 
 class FileWriteError(OSError):
@@ -84,6 +86,3 @@ class AtomicLocalBackend(LocalBackend):
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
         write_atomically(obj.encode(encoding), filepath)
-
-
-register_backend('local', AtomicLocalBackend, force=True, prefixes='')

@@ -3,10 +3,12 @@
 PyTorch 2.6 made ``torch.load`` default to ``weights_only=True``; MMEngine
 0.10.7 still calls it without the argument, so ``--resume``, ``load_from``
 and test-time loading of a checkpoint MMEngine saved fail ("Unsupported
-global: ... HistoryBuffer"). ``import mmpoly`` replaces MMEngine's loader of
-local files with :func:`load_local_checkpoint`, which keeps the safe
-``weights_only=True`` unpickler and allows exactly the extra types MMEngine
-writes into checkpoints (its ``HistoryBuffer`` and NumPy arrays/scalars).
+global: ... HistoryBuffer"). :func:`~mmpoly.engine.install_file_backends`
+(called by :class:`~mmpoly.engine.MultiTaskRunner` and the tools; ``import
+mmpoly`` does not) replaces MMEngine's loader of local files with
+:func:`load_local_checkpoint`, which keeps the safe ``weights_only=True``
+unpickler and allows exactly the extra types MMEngine writes into
+checkpoints (its ``HistoryBuffer`` and NumPy arrays/scalars).
 
 Both formats of ``torch.save`` load, with the same unpickler: the zip
 archive (PyTorch >= 1.6) and the legacy format that OpenMMLab's model-zoo
@@ -29,7 +31,6 @@ from typing import Any, List
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
 TRUST_ENV = 'MMPOLY_TRUSTED_CHECKPOINTS'
 
@@ -215,7 +216,3 @@ def _cut_legacy(filename: str, error: Exception) -> CheckpointFormatError:
     return _not_complete(
         filename, f'a legacy (non-zip) torch.save file of {size:,} bytes '
         f'that ends early ({detail})')
-
-
-CheckpointLoader.register_scheme(
-    prefixes='', loader=load_local_checkpoint, force=True)

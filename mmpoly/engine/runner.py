@@ -13,6 +13,7 @@ from ..models.backbones.load_report import backbone_load_line
 from ..models.backbones.pretrained_layouts import refuse_pretrained_file
 from .checkpoint_fit import check_checkpoint_fits, checkpoint_state_dict
 from .config_tasks import apply_config_tasks
+from .file_backends import install_file_backends
 from .hooks import PendingValidationHook
 from .resume_checkpoint import find_resume_checkpoint
 from .resume_config import describe_differences
@@ -31,6 +32,10 @@ class MultiTaskRunner(Runner):
 
     Differences from MMEngine's runner:
 
+    - Constructing one installs mmpoly's atomic local file backend and safe
+      checkpoint loader into MMEngine
+      (:func:`~mmpoly.engine.install_file_backends`), before the work dir,
+      the logs and any checkpoint are touched.
     - :meth:`from_cfg` hands the config's top-level ``tasks`` to the model,
       the data sets and the metrics
       (:func:`~mmpoly.engine.apply_config_tasks`) before building them, and
@@ -63,6 +68,11 @@ class MultiTaskRunner(Runner):
 
     checkpoint_strict: bool = True
     _loaded_meta: dict = {}  # meta of the checkpoint loaded last
+
+    def __init__(self, *args, **kwargs) -> None:
+        """As MMEngine's, after :func:`install_file_backends`."""
+        install_file_backends()
+        super().__init__(*args, **kwargs)
 
     @classmethod
     def from_cfg(cls, cfg) -> 'Runner':

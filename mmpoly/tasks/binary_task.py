@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import torch
 
-from ..evaluation.functional.saliency import saliency_metrics, saliency_stats
+from ..functional.saliency import saliency_metrics, saliency_stats
 from ..registry import TASKS
 from .base_task import Drawing
 from .drawing import apply_colormap, colormap_legend

@@ -7,7 +7,7 @@ import mmcv
 import numpy as np
 import torch
 
-from ..evaluation.functional.depth import depth_metrics, depth_stats
+from ..functional.depth import depth_metrics, depth_stats
 from ..registry import TASKS
 from .base_task import BaseTask, Drawing
 from .drawing import apply_colormap, colormap_legend

@@ -4,8 +4,7 @@ from typing import Dict, Optional
 import numpy as np
 import torch
 
-from ..evaluation.functional.edge import (edge_metrics, edge_stats,
-                                          edge_thresholds)
+from ..functional.edge import edge_metrics, edge_stats, edge_thresholds
 from ..registry import TASKS
 from .base_task import Drawing
 from .binary_task import BinaryTask
@@ -26,7 +25,7 @@ class EdgeTask(BinaryTask):
       positive weight (``pos_weight`` for edge pixels, ``1 - pos_weight``
       for the others, 0.95 as in the multi-task literature); prediction:
       the sigmoid probability.
-    - Metrics (see :mod:`mmpoly.evaluation.functional.edge`): ``odsF``
+    - Metrics (see :mod:`mmpoly.functional.edge`): ``odsF``
       (primary, higher is better) and ``oisF``, matching predicted and
       ground-truth edge pixels within ``max_dist`` of the image diagonal;
       also ``odsR``, ``odsP`` and ``ods_threshold``.

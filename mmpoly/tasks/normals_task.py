@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..evaluation.functional.normals import normals_metrics, normals_stats
+from ..functional.normals import normals_metrics, normals_stats
 from ..registry import TASKS
 from .base_task import FLIP_DIMS, BaseTask, Drawing
 from .label_io import (DataFormatError, check_size, read_image, read_npy,

@@ -5,8 +5,8 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 
-from ..evaluation.functional.segmentation import (segmentation_metrics,
-                                                  segmentation_stats)
+from ..functional.segmentation import (segmentation_metrics,
+                                       segmentation_stats)
 from ..registry import TASKS
 from .base_task import Drawing
 from .drawing import blend, label_palette

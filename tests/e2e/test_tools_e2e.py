@@ -35,7 +35,8 @@ def run(args, env=None, check=True):
 
 
 @pytest.mark.parametrize('config', [TOY_MTFT, TOY_POLY])
-def test_train_checkpoint_resume_test(tmp_path, data_root, config):
+def test_train_checkpoint_resume_test(tmp_path, data_root, config,
+                                      file_backends):
     work = str(tmp_path / 'work')
     run([PY, 'tools/train.py', config, '--work-dir', work] + options(
         data_root, **{

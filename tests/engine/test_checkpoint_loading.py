@@ -14,6 +14,9 @@ from mmpoly.engine import checkpoint_safe_globals, load_local_checkpoint
 from mmpoly.engine.checkpoint_loading import (LEGACY_HEADER, TRUST_ENV,
                                               CheckpointFormatError)
 
+# MultiTaskRunner and the tools install the loader; ``import mmpoly`` does not
+pytestmark = pytest.mark.usefixtures('file_backends')
+
 
 class NotAllowed:
     """A class no safe loader knows."""

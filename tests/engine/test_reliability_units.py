@@ -25,7 +25,7 @@ from mmpoly.engine.resume_checkpoint import (find_resume_checkpoint,
 
 
 # ------------------------------------------------------------ atomic put
-def test_local_paths_use_the_atomic_backend(tmp_path):
+def test_local_paths_use_the_atomic_backend(tmp_path, file_backends):
     assert isinstance(
         get_file_backend(str(tmp_path / 'x')), AtomicLocalBackend)
 

@@ -3,11 +3,10 @@ import numpy as np
 import pytest
 import torch
 
-from mmpoly.evaluation.functional.edge import (best_interpolated_f,
-                                               edge_metrics, edge_stats,
-                                               edge_thresholds, match_edges,
-                                               maximum_matching)
-from mmpoly.evaluation.functional.thinning import deletion_tables, thin
+from mmpoly.functional.edge import (best_interpolated_f, edge_metrics,
+                                    edge_stats, edge_thresholds, match_edges,
+                                    maximum_matching)
+from mmpoly.functional.thinning import deletion_tables, thin
 from mmpoly.tasks import EdgeTask
 
 H, W = 60, 80  # diagonal 100 px: max_dist=0.02 is a 2-pixel tolerance

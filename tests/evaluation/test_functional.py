@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from mmpoly.evaluation.functional import (delta_m, depth_metrics, depth_stats,
-                                          histogram_median, normals_metrics,
-                                          normals_stats, saliency_metrics,
-                                          saliency_stats, segmentation_metrics,
-                                          segmentation_stats)
-from mmpoly.evaluation.functional.normals import HIST_BIN_DEG, HIST_BINS
-from mmpoly.evaluation.functional.saliency import F_THRESHOLDS, IOU_THRESHOLDS
+from mmpoly.functional import (delta_m, depth_metrics, depth_stats,
+                               histogram_median, normals_metrics,
+                               normals_stats, saliency_metrics, saliency_stats,
+                               segmentation_metrics, segmentation_stats)
+from mmpoly.functional.normals import HIST_BIN_DEG, HIST_BINS
+from mmpoly.functional.saliency import F_THRESHOLDS, IOU_THRESHOLDS
 
 
 def _sum(rows):

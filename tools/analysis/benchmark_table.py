@@ -23,7 +23,7 @@ from collections import OrderedDict
 from mmengine.config import Config
 
 import mmpoly  # noqa: F401
-from mmpoly.evaluation import delta_m
+from mmpoly.functional import delta_m
 from mmpoly.tasks import build_tasks
 from mmpoly.utils import build_model_offline, count_parameters
 from mmpoly.utils.cli import run_tool

@@ -9,7 +9,7 @@ from mmengine.logging import MMLogger
 from mmseg.registry import METRICS
 
 from ...tasks.task_set import TaskSet, build_tasks
-from ..functional import delta_m as compute_delta_m
+from ...functional import delta_m as compute_delta_m
 
 
 @METRICS.register_module()

@@ -5,13 +5,36 @@ what did not match, so a backbone whose pretrained file has other names
 (Microsoft's official Swin release) or other shapes trains from random
 weights unnoticed, or fails deep inside with "backbone. is not in the
 pretrained model". ``import mmpoly`` registers :class:`CheckedPretrainedInit`
-as ``Pretrained`` instead. It has to take that name: MMEngine's
-``BaseModule.init_weights`` and the mmpretrain / MMSeg backbones test the
-type name ``'Pretrained'`` to load pretrained weights after the children's
-own initialisation (a differently named initialiser would be overwritten by
-it). It
+as ``Pretrained`` in MMSegmentation's initialiser registry (scope
+``mmseg``, the scope of mmpoly's configs, runner, inferencer and tools),
+where it shadows MMEngine's ``PretrainedInit`` of the root registry; models
+initialised under another default scope (or none) still get MMEngine's,
+which is left registered as it is.
 
-- reads the file with mmpoly's safe loader (zip or legacy ``torch.save``),
+Why the name ``Pretrained`` and not a name of mmpoly's own: MMEngine's
+``BaseModule.init_weights`` and the mmpretrain / MMSeg backbones test
+``init_cfg['type'] == 'Pretrained'`` (or ``is PretrainedInit``, the exact
+class) to apply pretrained weights after the children's own initialisation
+and to skip their default initialisation; an initialiser under another
+name is applied first and then overwritten. Why at import and not by
+:func:`~mmpoly.engine.install_file_backends` (or around
+``PEFTBackbone``'s build, restored afterwards): pretrained weights are
+loaded wherever a model is built and initialised, inside
+``PEFTBackbone.__init__`` for the parameter-efficient configs and by the
+model's ``init_weights`` for full fine-tuning
+(``model.backbone.init_cfg``), whether the Runner, the inferencer, a tool
+or a user's own ``MODELS.build`` builds it; an initialiser installed only
+on some of these paths would let the others load pretrained weights
+unchecked (``strict=False``, mismatches only logged), the failure this
+class exists to stop. Registering it in the ``mmseg`` scope, as mmpoly
+registers its models, keeps it to mmpoly's (and MMSeg's) builds without
+replacing MMEngine's for the whole process. It
+
+- reads a local file with mmpoly's safe loader
+  (:func:`~mmpoly.engine.checkpoint_loading.load_local_checkpoint`: zip or
+  legacy ``torch.save``, truncated files named) whether or not
+  :func:`~mmpoly.engine.install_file_backends` was called; URLs and other
+  schemes with MMEngine's ``CheckpointLoader``,
 - recognises its layout and takes the backbone's tensors under the
   backbone's names (:func:`~.pretrained_layouts.backbone_state_from`:
   mmpretrain, mmcls v0, official Swin converted on the fly, bare backbone),
@@ -35,7 +58,7 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model.weight_init import PretrainedInit, update_init_info
-from mmengine.registry import WEIGHT_INITIALIZERS
+from mmseg.registry import WEIGHT_INITIALIZERS
 
 from .pretrained_layouts import SHOWN, backbone_state_from, is_computed
 from .relative_position_resize import (TABLE_SUFFIX,
@@ -236,10 +259,25 @@ def load_pretrained_backbone(module: nn.Module,
     return report
 
 
-@WEIGHT_INITIALIZERS.register_module(name='Pretrained', force=True)
+def load_pretrained_file(filename: str, map_location='cpu'):
+    """Read a pretrained file: a local path with mmpoly's
+    :func:`~mmpoly.engine.checkpoint_loading.load_local_checkpoint`, a URL
+    or another scheme with MMEngine's ``CheckpointLoader``."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from ...engine.checkpoint_loading import load_local_checkpoint
+    local = CheckpointLoader._schemes.get('')
+    if CheckpointLoader._get_checkpoint_loader(filename) is local:
+        return load_local_checkpoint(filename, map_location)
+    return CheckpointLoader.load_checkpoint(filename, map_location)
+
+
+@WEIGHT_INITIALIZERS.register_module(name='Pretrained')
 class CheckedPretrainedInit(PretrainedInit):
     """MMEngine's ``Pretrained`` initialiser, with layouts recognised,
-    window sizes adapted and the result checked and logged.
+    window sizes adapted and the result checked and logged (the ``mmseg``
+    scope's ``Pretrained``; see the module docstring for why that name and
+    scope).
 
     Args:
         checkpoint: Path or URL of the pretrained file.
@@ -261,9 +299,8 @@ class CheckedPretrainedInit(PretrainedInit):
         self.allow_partial = allow_partial
 
     def __call__(self, module: nn.Module) -> None:
-        from mmengine.runner.checkpoint import _load_checkpoint
-        checkpoint = _load_checkpoint(
-            self.checkpoint, map_location=self.map_location)
+        checkpoint = load_pretrained_file(
+            str(self.checkpoint), map_location=self.map_location)
         report = load_pretrained_backbone(module, checkpoint,
                                           str(self.checkpoint), self.prefix,
                                           self.allow_partial)

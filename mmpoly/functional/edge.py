@@ -6,7 +6,7 @@ dense prediction literature uses for edges (``maxDist`` 0.0075 of the image
 diagonal on PASCAL-Context, 0.011 on NYUD-v2). For each threshold ``t``:
 
 1. the prediction is binarised as ``prob >= t`` and thinned to one-pixel
-   wide lines (:func:`~mmpoly.evaluation.functional.thinning.thin`, equal
+   wide lines (:func:`~mmpoly.functional.thinning.thin`, equal
    to BSDS's ``bwmorph(..., 'thin', Inf)`` and scikit-image's ``thin``);
 2. predicted and ground-truth edge pixels are matched one to one when they
    are at most ``max_dist * diagonal`` pixels apart (Euclidean); the number
