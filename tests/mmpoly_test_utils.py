@@ -175,3 +175,54 @@ def trainable_record(model: torch.nn.Module) -> dict:
                 float(t.abs().sum())
             ]
     return record
+
+
+#: Tiny random instances of every described backbone family, with the
+#: PEFTBackbone options each needs (a plain ViT feeds a feature pyramid).
+MINI_FAMILIES = {
+    'swin':
+    dict(backbone=mini_swin()),
+    'swin-v2':
+    dict(
+        backbone=dict(
+            type='mmpretrain.SwinTransformerV2',
+            arch=dict(
+                embed_dims=32,
+                depths=[2, 2, 2, 2],
+                num_heads=[1, 2, 4, 8],
+                extra_norm_every_n_blocks=0),
+            img_size=64,
+            window_size=[4, 4, 4, 2],
+            out_indices=(0, 1, 2, 3),
+            pad_small_map=True)),
+    'convnext':
+    dict(
+        backbone=dict(
+            type='mmpretrain.ConvNeXt',
+            arch=dict(depths=[2, 2, 2, 2], channels=[32, 64, 128, 256]),
+            out_indices=(0, 1, 2, 3),
+            gap_before_final_norm=False)),
+    'convnext-v2':
+    dict(
+        backbone=dict(
+            type='mmpretrain.ConvNeXt',
+            arch=dict(depths=[2, 2, 2, 2], channels=[32, 64, 128, 256]),
+            out_indices=(0, 1, 2, 3),
+            use_grn=True,
+            layer_scale_init_value=0.,
+            gap_before_final_norm=False)),
+    'vit':
+    dict(
+        backbone=dict(
+            type='mmpretrain.VisionTransformer',
+            arch=dict(
+                embed_dims=32,
+                num_layers=4,
+                num_heads=2,
+                feedforward_channels=64),
+            img_size=64,
+            patch_size=8,
+            out_indices=(0, 1, 2, 3),
+            out_type='featmap'),
+        pyramid_cfg=dict(type='SimpleFeaturePyramid')),
+}

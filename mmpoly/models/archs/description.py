@@ -215,5 +215,6 @@ class ArchDescription:
                                  'mmpoly has no prompted attention for it'))
 
     def _why(self, names: Sequence[str]) -> str:
-        reasons = [self.missing[n] for n in names if n in self.missing]
+        reasons = list(
+            dict.fromkeys(self.missing[n] for n in names if n in self.missing))
         return ('; ' + '; '.join(reasons)) if reasons else ''
