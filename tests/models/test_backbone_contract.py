@@ -53,8 +53,8 @@ FAMILY_OPTIONS = {
         'adapter-family': dict(positions=('ffn', )),
         'lora': dict(targets=('fc1', 'fc2')),
         'ia3': dict(targets=('ffn', )),
-        'mtlora': dict(shared_targets=('fc1', 'fc2'),
-                       task_targets=('fc1', 'fc2')),
+        'mtlora':
+        dict(shared_targets=('fc1', 'fc2'), task_targets=('fc1', 'fc2')),
     },
 }
 FAMILY_OPTIONS['convnext-v2'] = FAMILY_OPTIONS['convnext']
@@ -171,10 +171,10 @@ def test_method_on_family(family, method):
     model.eval()
     model.set_save_trainable_only(True)
     state = model.state_dict()
-    assert not any(k.startswith('backbone.') and k[9:] not in {
-        u[9:]
-        for u in unfrozen
-    } for k in state if not k.startswith('backbone._'))
+    assert not any(
+        k.startswith('backbone.') and k[9:] not in {u[9:]
+                                                    for u in unfrozen}
+        for k in state if not k.startswith('backbone._'))
     rebuilt = build(family, tuner_cfg(family, method), seed=1)
     result = rebuilt.load_state_dict(state, strict=False)
     assert result.unexpected_keys == []

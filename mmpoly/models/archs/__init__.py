@@ -6,6 +6,7 @@ output norms, stochastic layers, optional capabilities) from a built
 backbone. Sites and methods are written against the description only.
 Described: Swin (mmpretrain and MMSeg), Swin-V2, ConvNeXt, plain ViT.
 """
+from .common import OPENMMLAB_STOCHASTIC, mlp_linears, pre_norm_sublayers
 from .description import (ArchDescription, BlockInfo, OutputNorm, SubLayer,
                           UnsupportedBackboneError)
 from .registry import ARCHS, ArchRegistry, describe_backbone
@@ -15,6 +16,7 @@ from .convnext import describe_convnext  # noqa: F401
 from .vit import describe_vit  # noqa: F401
 
 __all__ = [
+    'OPENMMLAB_STOCHASTIC', 'mlp_linears', 'pre_norm_sublayers',
     'ArchDescription', 'BlockInfo', 'OutputNorm', 'SubLayer',
     'UnsupportedBackboneError', 'ARCHS', 'ArchRegistry', 'describe_backbone',
     'describe_swin', 'describe_swin_v2', 'describe_convnext', 'describe_vit'

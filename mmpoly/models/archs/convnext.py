@@ -30,8 +30,13 @@ def _block(stage: int, index: int, block: nn.Module) -> BlockInfo:
         block=block,
         dims=block.depthwise_conv.in_channels,
         sublayers=dict(
-            ffn=SubLayer('ffn', block, None, True, block.pointwise_conv2,
-                         channels_last=False)),
+            ffn=SubLayer(
+                'ffn',
+                block,
+                None,
+                True,
+                block.pointwise_conv2,
+                channels_last=False)),
         linears=dict(fc1=block.pointwise_conv1, fc2=block.pointwise_conv2))
 
 
@@ -53,8 +58,9 @@ def describe_convnext(backbone: nn.Module) -> ArchDescription:
     return ArchDescription(
         family=type(backbone).__name__,
         stages=stages,
-        stage_modules=[[down, stage] for down, stage in zip(
-            backbone.downsample_layers, backbone.stages)],
+        stage_modules=[[
+            down, stage
+        ] for down, stage in zip(backbone.downsample_layers, backbone.stages)],
         out_norms=tuple(
             OutputNorm(
                 i, f'norm{i}', backbone.channels[i], channels_last=False)

@@ -96,8 +96,11 @@ class OutputNorm:
 
     Attributes:
         stage: The stage whose last block gives the output.
-        attr: Backbone attribute holding the norm (None: the output is not
-            normalised, e.g. an intermediate ViT layer).
+        attr: Name of the backbone's submodule (dotted path) that
+            normalises this output and nothing else, so that per-task copies
+            can replace it; None when the output is not normalised (a ViT's
+            intermediate layers) or when its norm also feeds the next stage
+            (then it stays, and per-task norms are added after it).
         width: Channels of the output.
         channels_last: Whether the norm normalises ``(..., C)`` (applied to
             a permuted ``(N, H, W, C)`` map); False for a norm applied to
@@ -177,7 +180,8 @@ class ArchDescription:
         return {
             id(p): s
             for s, modules in enumerate(self.stage_modules)
-            for m in modules for p in m.parameters()
+            for m in modules
+            for p in m.parameters()
         }
 
     # -------------------------------------------------------- requirements
@@ -187,16 +191,15 @@ class ArchDescription:
             f'{method} cannot run on {self.family}: it needs {needs}, but '
             f'{why}')
 
-    def require_positions(self, method: str,
-                          positions: Sequence[str]) -> None:
+    def require_positions(self, method: str, positions: Sequence[str]) -> None:
         """Refuse unless every block has each sub-layer of ``positions``."""
         have = self.positions
         lacking = [p for p in positions if p not in have]
         if lacking:
             self.refuse(
                 method, f'sub-layer(s) {lacking}',
-                f'its blocks have {list(have)}' +
-                self._why(lacking) + f' (set positions within {list(have)})')
+                f'its blocks have {list(have)}' + self._why(lacking) +
+                f' (set positions within {list(have)})')
 
     def require_linears(self, method: str, names: Sequence[str]) -> None:
         """Refuse unless every block calls a Linear of each role."""

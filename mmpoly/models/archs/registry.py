@@ -56,7 +56,7 @@ class ArchRegistry:
             f'mmpoly has no architecture description of '
             f'{type(backbone).__name__} (described: '
             f'{", ".join(self.families)}); register one with '
-            '@ARCHS.register (see docs/adding_a_backbone.md)')
+            '@ARCHS.register (README: "Adding a new backbone")')
 
     def describe(self, backbone: nn.Module) -> ArchDescription:
         """The :class:`ArchDescription` of a built ``backbone``."""

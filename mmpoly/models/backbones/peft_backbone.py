@@ -91,6 +91,10 @@ class PEFTBackbone(TaskConditionedBackbone):
 
         self.backbone = MODELS.build(backbone)
         self.backbone.init_weights()  # pretrained weights first
+        # ... and only here: the runner's model.init_weights() must not
+        # draw them again (backbones whose init_weights does not call
+        # BaseModule's, like MMSeg's MiT without init_cfg, do not mark it)
+        self.backbone._is_init = True
         self.out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
         self.arch: Optional[ArchDescription] = None
         try:
@@ -134,7 +138,8 @@ class PEFTBackbone(TaskConditionedBackbone):
             if out.attr is None:
                 norms.append(build_norm_layer(norm_cfg, out.width)[1])
             else:
-                norms.append(copy.deepcopy(getattr(self.backbone, out.attr)))
+                norms.append(
+                    copy.deepcopy(self.backbone.get_submodule(out.attr)))
         for p in norms.parameters():
             p.requires_grad = True
         return norms
@@ -142,7 +147,9 @@ class PEFTBackbone(TaskConditionedBackbone):
     def _bypass_backbone_out_norms(self) -> None:
         for out in self.arch.out_norms:
             if out.attr is not None:
-                setattr(self.backbone, out.attr, nn.Identity())
+                parent, _, name = out.attr.rpartition('.')
+                setattr(
+                    self.backbone.get_submodule(parent), name, nn.Identity())
 
     def set_save_trainable_only(self, enabled: bool) -> None:
         """Switch adapter-only state dicts on or off."""

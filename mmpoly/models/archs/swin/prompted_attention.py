@@ -14,11 +14,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-def prompted_window_attention(msa: nn.Module,
-                              prompts: torch.Tensor,
-                              x: torch.Tensor,
-                              mask: Optional[torch.Tensor] = None
-                              ) -> torch.Tensor:
+def prompted_window_attention(
+        msa: nn.Module,
+        prompts: torch.Tensor,
+        x: torch.Tensor,
+        mask: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Window attention over window tokens plus shared prompt tokens.
 
     Args:

@@ -32,7 +32,8 @@ class StageHyperAdapterTuner(HyperAdapterTuner):
         self.rank = rank
         self.stages = nn.ModuleList()
 
-    def build_modules(self, backbone: nn.Module, arch: ArchDescription) -> None:
+    def build_modules(self, backbone: nn.Module,
+                      arch: ArchDescription) -> None:
         check_reduction(self.reduction, arch.widths)
         self.task_embeds = nn.Parameter(
             torch.zeros(len(self.tasks), self.embed_dims))

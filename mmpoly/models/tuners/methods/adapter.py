@@ -87,7 +87,8 @@ class AdapterTuner(BaseTuner):
                 n = self.phm.get('n', 4)
                 self.rules[key] = nn.Parameter(torch.zeros(n, n, n))
 
-    def install_hooks(self, backbone: nn.Module, arch: ArchDescription) -> List:
+    def install_hooks(self, backbone: nn.Module,
+                      arch: ArchDescription) -> List:
         return add_adapter_branches(arch, self.positions, self.placement,
                                     self._branch)
 

@@ -47,7 +47,8 @@ class Hyperformer(HyperAdapterTuner):
             **kwargs)
         self.blocks = nn.ModuleList()
 
-    def build_modules(self, backbone: nn.Module, arch: ArchDescription) -> None:
+    def build_modules(self, backbone: nn.Module,
+                      arch: ArchDescription) -> None:
         self.task_embeds = nn.Parameter(
             torch.zeros(len(self.tasks), self.embed_dims))
         for s, blocks in enumerate(arch.stages):

@@ -56,11 +56,11 @@ class IA3(BaseTuner):
         for key in self.module_keys:
             self.scales[key] = self.per_block(
                 arch, lambda info: IA3Scales(
-                    info.dims,
-                    info.linears['fc2'].in_features
+                    info.dims, info.linears['fc2'].in_features
                     if 'ffn' in self.targets else 0, self.targets))
 
-    def install_hooks(self, backbone: nn.Module, arch: ArchDescription) -> List:
+    def install_hooks(self, backbone: nn.Module,
+                      arch: ArchDescription) -> List:
         handles = []
         for info in arch.blocks:
             linears = info.linears

@@ -68,7 +68,8 @@ class LoRATuner(BaseTuner):
                     if name in self.targets
                 }))
 
-    def install_hooks(self, backbone: nn.Module, arch: ArchDescription) -> List:
+    def install_hooks(self, backbone: nn.Module,
+                      arch: ArchDescription) -> List:
         handles = []
         for info in arch.blocks:
             for name, linear in info.linears.items():

@@ -124,7 +124,8 @@ class MTLoRA(BaseTuner):
                         if n in self.task_targets
                     })) for s, blocks in enumerate(arch.stages))
 
-    def install_hooks(self, backbone: nn.Module, arch: ArchDescription) -> List:
+    def install_hooks(self, backbone: nn.Module,
+                      arch: ArchDescription) -> List:
         handles = []
         for info in arch.blocks:
             last = info.index == len(arch.stages[info.stage]) - 1

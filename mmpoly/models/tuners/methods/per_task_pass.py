@@ -25,7 +25,6 @@ class PerTaskPass(BaseTuner):
             the frozen backbone needs gradients (forward-only floor).
     """
 
-
     def __init__(self, backward_through_backbone: bool = True) -> None:
         super().__init__()
         self.backward_through_backbone = backward_through_backbone

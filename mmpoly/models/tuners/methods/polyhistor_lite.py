@@ -65,7 +65,8 @@ class PolyhistorLite(HyperAdapterTuner, AdapterGenerators):
         super().__init__(**kwargs)
         self.rank = rank
 
-    def build_modules(self, backbone: nn.Module, arch: ArchDescription) -> None:
+    def build_modules(self, backbone: nn.Module,
+                      arch: ArchDescription) -> None:
         base = arch.widths[0]
         check_reduction(self.reduction, [base])
         scales = []

@@ -52,7 +52,8 @@ class VPT(BaseTuner):
     def check_backbone(self, arch: ArchDescription) -> None:
         arch.require_prompt_attention(self.name)
 
-    def build_modules(self, backbone: nn.Module, arch: ArchDescription) -> None:
+    def build_modules(self, backbone: nn.Module,
+                      arch: ArchDescription) -> None:
         for task in self.tasks:
             stages = nn.ModuleList(nn.ParameterList() for _ in arch.stages)
             for info in self._targets(arch):

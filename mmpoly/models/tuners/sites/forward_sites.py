@@ -56,5 +56,6 @@ def tokens_as_feature_map(y: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     if y.dim() == 4:
         return y
     n, c, h, w = like.shape
-    return y[:, y.shape[1] - h * w:].reshape(n, h, w, c).permute(
-        0, 3, 1, 2).contiguous()
+    return y[:, y.shape[1] - h * w:].reshape(n, h, w,
+                                             c).permute(0, 3, 1,
+                                                        2).contiguous()
