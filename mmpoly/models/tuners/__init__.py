@@ -1,11 +1,12 @@
-"""Parameter-efficient tuning methods ('tuners') for a frozen Swin.
+"""Parameter-efficient tuning methods ('tuners') for a frozen backbone.
 
 - ``base/``: :class:`BaseTuner` (attach, task passes, per-task or shared
   module sets, stages) and the bases of method families
   (:class:`HyperAdapterTuner`, :class:`StageHyperAdapterTuner`);
 - ``layers/``: the modules methods are made of (adapters and their
-  matrices, LoRA branches, hypernetworks, IA³ scales, prompted attention);
-- ``sites/``: where terms enter an unmodified Swin block (hooks);
+  matrices, LoRA branches, hypernetworks, IA³ scales);
+- ``sites/``: where terms enter an unmodified backbone, written against
+  its family's description (:mod:`mmpoly.models.archs`);
 - ``methods/``: the registered methods, one per file.
 """
 from .base import BaseTuner, HyperAdapterTuner, StageHyperAdapterTuner
