@@ -202,15 +202,6 @@ MINI_FAMILIES = {
             arch=dict(depths=[2, 2, 2, 2], channels=[32, 64, 128, 256]),
             out_indices=(0, 1, 2, 3),
             gap_before_final_norm=False)),
-    'convnext-v2':
-    dict(
-        backbone=dict(
-            type='mmpretrain.ConvNeXt',
-            arch=dict(depths=[2, 2, 2, 2], channels=[32, 64, 128, 256]),
-            out_indices=(0, 1, 2, 3),
-            use_grn=True,
-            layer_scale_init_value=0.,
-            gap_before_final_norm=False)),
     'vit':
     dict(
         backbone=dict(
@@ -226,3 +217,8 @@ MINI_FAMILIES = {
             out_type='featmap'),
         pyramid_cfg=dict(type='SimpleFeaturePyramid')),
 }
+MINI_FAMILIES['convnext-v2'] = dict(
+    backbone=dict(
+        MINI_FAMILIES['convnext']['backbone'],
+        use_grn=True,
+        layer_scale_init_value=0.))

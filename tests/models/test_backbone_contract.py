@@ -14,37 +14,14 @@ import pytest
 import torch
 from mmpoly_test_utils import MINI_FAMILIES
 from mmseg.registry import MODELS
+from test_methods import METHOD_TUNERS
 
 from mmpoly.models.archs import UnsupportedBackboneError
 
 TASKS = ('semseg', 'sal')
 
-# yapf: disable
 #: Each method at a tiny size, as its config names it.
-METHODS = {
-    'bitfit': dict(type='BitFit'),
-    'relative-bias': dict(type='RelativeBiasTuning'),
-    'vpt-shallow': dict(type='VPTShallow', num_tokens=3),
-    'vpt-deep': dict(type='VPTDeep', num_tokens=3),
-    'lora': dict(type='LoRATuner', rank=2),
-    'ia3': dict(type='IA3'),
-    'adapter': dict(type='AdapterTuner', reduction=4),
-    'shared-adapter': dict(type='SharedAdapter', reduction=4),
-    'low-rank-adapter': dict(type='LowRankAdapter', reduction=4, rank=2),
-    'phm-adapter': dict(type='PHMAdapter'),
-    'compacter': dict(type='Compacter'),
-    'compacter++': dict(type='CompacterPP'),
-    'hyperformer': dict(type='Hyperformer', embed_dims=8, hidden_dims=8,
-                        code_dims=4, reduction=4),
-    'hyperformer++': dict(type='HyperformerPP', embed_dims=8, hidden_dims=8,
-                          code_dims=4, reduction=4),
-    'mtlora': dict(type='MTLoRA', shared_rank=2, task_rank=2),
-    'polyhistor': dict(type='Polyhistor', embed_dims=8, hidden_dims=8,
-                       code_dims=4, rank=2),
-    'polyhistor-lite': dict(type='PolyhistorLite', embed_dims=8,
-                            hidden_dims=8, code_dims=4, rank=2),
-}
-# yapf: enable
+METHODS = METHOD_TUNERS
 
 #: What a family's configs set for a method whose defaults name a part the
 #: family lacks (ConvNeXt: no attention; its MLP linears are fc1/fc2).

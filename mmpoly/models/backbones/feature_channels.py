@@ -3,13 +3,15 @@ from typing import Optional, Tuple
 
 import torch.nn as nn
 
+from ..archs import ARCHS, UnsupportedBackboneError
+
 
 def feature_channels(backbone: nn.Module) -> Optional[Tuple[int, ...]]:
     """Channels of each output of ``backbone``, if the module tells.
 
     Understands backbones with ``num_features`` per stage and
-    ``out_indices`` (mmpretrain and MMSeg Swin), and wrappers that define
-    ``feature_channels``.
+    ``out_indices`` (mmpretrain and MMSeg Swin), wrappers that define
+    ``feature_channels``, and every family described in ``ARCHS``.
 
     Returns:
         One width per output, or None when unknown.
@@ -20,7 +22,10 @@ def feature_channels(backbone: nn.Module) -> Optional[Tuple[int, ...]]:
     widths = getattr(backbone, 'num_features', None)
     indices = getattr(backbone, 'out_indices', None)
     if widths is None or indices is None:
-        return None
+        try:  # a described family (Swin-V2, ConvNeXt...) knows its widths
+            return ARCHS.describe(backbone).out_widths
+        except UnsupportedBackboneError:
+            return None
     if isinstance(widths, int):
         return tuple(widths for _ in indices)
     return tuple(int(widths[i]) for i in indices)

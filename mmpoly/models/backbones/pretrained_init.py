@@ -45,7 +45,8 @@ replacing MMEngine's for the whole process. It
 - logs one line: ``loaded 173 of 173 backbone tensors from <file> (...)``.
 
 Buffers the backbone computes from its configuration
-(``relative_position_index``, ``attn_mask``) are neither loaded nor counted,
+(``relative_position_index``, ``attn_mask``, ``relative_coords_table``)
+are neither loaded nor counted,
 and neither are the output norms of earlier stages (``norm0``-``norm2`` of
 a Swin with ``out_indices=(0, 1, 2, 3)``) when the file is a classifier's,
 which only has the last stage's norm: they are new, as in MMSeg.

@@ -21,8 +21,10 @@ import torch
 
 from ..archs.swin import convert_official_swin, is_official_swin
 
-#: Buffers a Swin computes from its configuration; never taken from files.
-COMPUTED_BUFFERS = ('relative_position_index', 'attn_mask')
+#: Buffers a backbone computes from its configuration (Swin's index and
+#: shift mask, Swin-V2's log-spaced coordinates); never taken from files.
+COMPUTED_BUFFERS = ('relative_position_index', 'attn_mask',
+                    'relative_coords_table')
 
 #: How many names an error lists.
 SHOWN = 3

@@ -1,0 +1,4 @@
+# Hyperformer++ on ConvNeXt: adapters on the blocks' single residual branch
+# ('ffn'), every other setting as on Swin.
+_base_ = ['../hyperformer++.py']
+tuner = dict(positions=('ffn', ))

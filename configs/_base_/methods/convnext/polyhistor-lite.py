@@ -1,0 +1,4 @@
+# Polyhistor-Lite on ConvNeXt: adapters on the blocks' single residual
+# branch ('ffn'), every other setting as on Swin.
+_base_ = ['../polyhistor-lite.py']
+tuner = dict(positions=('ffn', ))

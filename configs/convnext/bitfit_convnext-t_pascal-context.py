@@ -1,0 +1,6 @@
+# bitfit on a frozen ImageNet-1k ConvNeXt-T, PASCAL-Context (4 tasks).
+_base_ = [
+    '../_base_/peft_convnext-t_pascal-context.py',
+    '../_base_/methods/bitfit.py'
+]
+model = dict(backbone=dict(tuner={{_base_.tuner}}))

@@ -1,0 +1,6 @@
+# compacter++_convnext-t_pascal-context.py with ConvNeXt-B.
+_base_ = [
+    './compacter++_convnext-t_pascal-context.py',
+    '../_base_/models/convnext_sizes.py'
+]
+model = dict(backbone=dict(backbone={{_base_.convnext_b}}))

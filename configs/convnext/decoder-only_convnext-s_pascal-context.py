@@ -1,0 +1,6 @@
+# decoder-only_convnext-t_pascal-context.py with ConvNeXt-S.
+_base_ = [
+    './decoder-only_convnext-t_pascal-context.py',
+    '../_base_/models/convnext_sizes.py'
+]
+model = dict(backbone=dict(backbone={{_base_.convnext_s}}))

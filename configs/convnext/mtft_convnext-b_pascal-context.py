@@ -1,0 +1,5 @@
+# mtft_convnext-t_pascal-context.py with ConvNeXt-B.
+_base_ = [
+    './mtft_convnext-t_pascal-context.py', '../_base_/models/convnext_sizes.py'
+]
+model = dict(backbone={{_base_.convnext_b}})

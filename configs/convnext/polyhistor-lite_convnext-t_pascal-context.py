@@ -1,0 +1,9 @@
+# polyhistor-lite on a frozen ImageNet-1k ConvNeXt-T, PASCAL-Context (4 tasks).
+_base_ = [
+    '../_base_/peft_convnext-t_pascal-context.py',
+    '../_base_/methods/convnext/polyhistor-lite.py'
+]
+model = dict(backbone=dict(tuner={{_base_.tuner}}))
+# hypernetworks at 0.1x the heads' rate (see _base_/methods/polyhistor.py)
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys={'backbone.tuner': dict(lr_mult=0.1)}))

@@ -1,0 +1,7 @@
+# polyhistor_convnext-t_pascal-context.py with ConvNeXt-V2-B (FCMAE-pretrained,
+# fine-tuned on ImageNet-1k).
+_base_ = [
+    './polyhistor_convnext-t_pascal-context.py',
+    '../_base_/models/convnext_sizes.py'
+]
+model = dict(backbone=dict(backbone={{_base_.convnextv2_b}}))

@@ -1,0 +1,5 @@
+# decoder-only_convnext-t_nyud.py with ConvNeXt-B.
+_base_ = [
+    './decoder-only_convnext-t_nyud.py', '../_base_/models/convnext_sizes.py'
+]
+model = dict(backbone=dict(backbone={{_base_.convnext_b}}))

@@ -1,0 +1,4 @@
+# polyhistor_convnext-mini_toy-pascal.py with ConvNeXt-V2 blocks (GRN, no
+# layer scale).
+_base_ = ['./polyhistor_convnext-mini_toy-pascal.py']
+model = dict(backbone=dict(backbone={{_base_.convnextv2_mini}}))
