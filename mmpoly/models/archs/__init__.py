@@ -10,14 +10,10 @@ from .common import OPENMMLAB_STOCHASTIC, mlp_linears, pre_norm_sublayers
 from .description import (ArchDescription, BlockInfo, OutputNorm, SubLayer,
                           UnsupportedBackboneError)
 from .registry import ARCHS, ArchRegistry, describe_backbone
-from .swin import describe_swin  # noqa: F401 (registers)
-from .swin_v2 import describe_swin_v2  # noqa: F401
-from .convnext import describe_convnext  # noqa: F401
-from .vit import describe_vit  # noqa: F401
+from . import convnext, swin, vit  # noqa: F401,E402 (register the families)
 
 __all__ = [
     'OPENMMLAB_STOCHASTIC', 'mlp_linears', 'pre_norm_sublayers',
     'ArchDescription', 'BlockInfo', 'OutputNorm', 'SubLayer',
-    'UnsupportedBackboneError', 'ARCHS', 'ArchRegistry', 'describe_backbone',
-    'describe_swin', 'describe_swin_v2', 'describe_convnext', 'describe_vit'
+    'UnsupportedBackboneError', 'ARCHS', 'ArchRegistry', 'describe_backbone'
 ]

@@ -14,10 +14,10 @@ from typing import List
 import torch.nn as nn
 from mmpretrain.models.backbones import SwinTransformerV2
 
-from .common import OPENMMLAB_STOCHASTIC, mlp_linears
-from .description import (ArchDescription, BlockInfo, OutputNorm, SubLayer,
-                          UnsupportedBackboneError)
-from .registry import ARCHS
+from ..common import OPENMMLAB_STOCHASTIC, mlp_linears
+from ..description import (ArchDescription, BlockInfo, OutputNorm, SubLayer,
+                           UnsupportedBackboneError)
+from ..registry import ARCHS
 
 _NO_QKV = ("Swin-V2's WindowMSAV2 applies its qkv weight functionally "
            '(F.linear with the q/v biases), so no term can be added to it')
