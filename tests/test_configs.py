@@ -1,6 +1,7 @@
 """Every config parses, names real things, and its model builds."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 from mmengine.config import Config
@@ -48,14 +49,44 @@ def test_config_is_complete(path):
         assert 'download.openmmlab.com' in text
 
 
-#: Larger sizes of the Swin-V2, ConvNeXt and ViT families: their configs
-#: differ from the smallest size's only in the backbone (checked, with the
-#: backbone's checkpoint layout, in test_backbone_family_configs.py), so
-#: building the smallest size's model covers the method.
-LARGER_SIZES = ('swinv2-s', 'swinv2-b', 'convnext-s', 'convnext-b',
-                'convnextv2-b', 'vit-b-')
-BUILT = [p for p in CONFIGS if not any(s in osp.basename(p)
-                                       for s in LARGER_SIZES)]
+#: Larger sizes: their configs differ from the smallest size's only in the
+#: backbone (Swin: test_larger_swin_sizes_change_only_the_backbone below;
+#: Swin-V2, ConvNeXt, ViT: test_backbone_family_configs.py, which also
+#: loads every backbone's checkpoint layout), so building the smallest
+#: size's model covers the method; each larger backbone is built once, in
+#: its decoder-only config.
+LARGER_SIZES = ('swin-s', 'swin-b', 'swinv2-s', 'swinv2-b', 'convnext-s',
+                'convnext-b', 'convnextv2-b', 'vit-b-')
+BUILT = [
+    p for p in CONFIGS
+    if osp.basename(p).startswith('decoder-only') or not any(
+        s in osp.basename(p) for s in LARGER_SIZES)
+]
+SWIN_LARGER = [p for p in CONFIGS if re.search(r'_swin-[sb]', osp.basename(p))]
+
+
+def _swin_t_sibling(path: str) -> str:
+    return re.sub(r'swin-(s|b-w12-in22k|b)', 'swin-t', path)
+
+
+def _without_swin(value):
+    """``value`` with every Swin backbone dict replaced by a marker."""
+    if isinstance(value, dict):
+        if 'SwinTransformer' in str(value.get('type', '')):
+            return '<swin>'
+        return {k: _without_swin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_without_swin(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize('path', SWIN_LARGER, ids=rel)
+def test_larger_swin_sizes_change_only_the_backbone(path):
+    small = Config.fromfile(_swin_t_sibling(path)).to_dict()
+    large = Config.fromfile(path).to_dict()
+    # the size entries of swin_sizes.py the larger config imports
+    large = {k: v for k, v in large.items() if k in small}
+    assert _without_swin(large) == _without_swin(small)
 
 
 @pytest.mark.parametrize('path', BUILT, ids=rel)

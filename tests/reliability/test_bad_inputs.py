@@ -123,7 +123,7 @@ def test_missing_data_root(capsys, tmp_path, trained):
 def test_misspelled_tuner_type(capsys, data_root, trained):
     r = _test(capsys, data_root, trained['poly'], 'model.backbone.tuner.type'
               '=Polyhistr')
-    assert_one_line_error(r, "unknown model type 'Polyhistr'",
+    assert_one_line_error(r, "unknown tuner type 'Polyhistr'",
                           "did you mean 'Polyhistor'")
 
 
