@@ -115,7 +115,9 @@ def test_errors_name_the_problem():
     with pytest.raises(
             UnsupportedBackboneError,
             match='no architecture description of ResNet .described: '
-            'mmpretrain.SwinTransformer, mmseg.SwinTransformer'):
+            'mmpretrain.ConvNeXt, mmpretrain.SwinTransformer, '
+            'mmpretrain.SwinTransformerV2, mmpretrain.VisionTransformer, '
+            'mmseg.SwinTransformer.'):
         MODELS.build(
             dict(
                 type='PEFTBackbone',

@@ -44,8 +44,9 @@ class ArchRegistry:
     @property
     def families(self) -> Tuple[str, ...]:
         """Qualified names of the registered backbone classes."""
-        return tuple(f'{c.__module__.split(".")[0]}.{c.__name__}'
-                     for c in self._describers)
+        return tuple(
+            sorted(f'{c.__module__.split(".")[0]}.{c.__name__}'
+                   for c in self._describers))
 
     def find(self, backbone: nn.Module) -> Describer:
         """The describer of ``backbone``'s class (or nearest base)."""
