@@ -39,3 +39,15 @@ def scale_linear_input(linear: nn.Module,
         return (args[0] * scale(), ) + tuple(args[1:])
 
     return [linear.register_forward_pre_hook(multiply)]
+
+
+def replace_linear_output(
+        linear: nn.Module, output: Callable[[torch.Tensor, torch.Tensor],
+                                            torch.Tensor]) -> List:
+    """``output(x, linear(x))`` in place of ``linear(x)`` (e.g. a frozen
+    output computed elsewhere plus a term of ``x``)."""
+
+    def replace(module, args, out):
+        return output(args[0], out)
+
+    return [linear.register_forward_hook(replace)]

@@ -1,0 +1,109 @@
+"""MTLoRA's task streams compute what the reference computes."""
+import pytest
+import torch
+import torch.nn.functional as F
+from mmpoly_test_utils import build_peft_backbone
+
+TASKS = ('semseg', 'sal')
+
+
+def build(stream_mode='matrix'):
+    backbone = build_peft_backbone(
+        dict(
+            type='MTLoRA', shared_rank=4, task_rank=2,
+            stream_mode=stream_mode),
+        tasks=TASKS,
+        per_task_out_norms=False)
+    torch.manual_seed(1)
+    with torch.no_grad():  # every LoRA term non-zero
+        for p in backbone.tuner.parameters():
+            p.normal_(std=0.1)
+    return backbone.eval()
+
+
+def record_linears(block_info):
+    """Hooks after the tuner's: (input, output) of each Linear, per call."""
+    calls = {name: [] for name in block_info.linears}
+    handles = [
+        linear.register_forward_hook(
+            lambda m, a, o, name=name: calls[name].append((a[0], o)))
+        for name, linear in block_info.linears.items()
+    ]
+    return calls, handles
+
+
+def test_matrix_stream_is_frozen_shared_plus_task_term():
+    """In a stream: ``y_t = W x_shared + b + s B_t A_t x_t`` for proj, fc1,
+    fc2; qkv (so attention) is the shared pass's; the shared LoRA term is
+    absent from the stream."""
+    backbone = build()
+    tuner = backbone.tuner
+    stage = 1
+    info = tuner.arch.stages[stage][-1]
+    calls, handles = record_linears(info)
+    with torch.no_grad():
+        backbone.forward_tasks(torch.randn(1, 3, 64, 64), TASKS)
+    for h in handles:
+        h.remove()
+    for name in ('qkv', 'proj', 'fc1', 'fc2'):
+        # the shared pass, then one stream per task
+        assert len(calls[name]) == 1 + len(TASKS), name
+    linears = info.linears
+    for k, task in enumerate(TASKS, start=1):
+        lora = tuner.task[task][stage]
+        for name in ('proj', 'fc1', 'fc2'):
+            x_shared = calls[name][0][0]
+            x_t, y_t = calls[name][k]
+            lin = linears[name]
+            want = F.linear(x_shared, lin.weight, lin.bias) + lora[name](x_t)
+            torch.testing.assert_close(y_t, want)
+        # attention once, on the shared stream
+        torch.testing.assert_close(calls['qkv'][k][1], calls['qkv'][0][1])
+        torch.testing.assert_close(calls['proj'][k][0], calls['proj'][0][0])
+        # and fc1 reads the stream's own activations, not the shared ones
+        assert not torch.allclose(calls['fc1'][k][0], calls['fc1'][0][0])
+
+
+def test_stream_output_is_its_residual_sum():
+    """fc1 reads the norm of the stream's attention output ``u_t``; the
+    stream's output ``u_t + fc2_t`` is the task's feature of the stage."""
+    backbone = build()
+    tuner = backbone.tuner
+    stage = 0
+    info = tuner.arch.stages[stage][-1]
+    ffn_calls = []
+
+    def keep_ffn(module, args, kwargs, out):
+        ffn_calls.append((kwargs['identity'], out))
+
+    handle = info.block.ffn.register_forward_hook(keep_ffn, with_kwargs=True)
+    calls, handles = record_linears(info)
+    with torch.no_grad():
+        feats = backbone.forward_tasks(torch.randn(1, 3, 64, 64), TASKS)
+    handle.remove()
+    for h in handles:
+        h.remove()
+    for k, task in enumerate(TASKS, start=1):
+        u_t, out = ffn_calls[k]
+        torch.testing.assert_close(calls['fc1'][k][0], info.block.norm2(u_t))
+        torch.testing.assert_close(out, u_t + calls['fc2'][k][1])
+        feature = out.view(1, 16, 16, -1).permute(0, 3, 1, 2)
+        torch.testing.assert_close(feats[task][stage], feature)
+
+
+@pytest.mark.parametrize('mode', ['matrix', 'rerun'])
+def test_modes_share_their_parameters_but_not_their_streams(mode):
+    matrix, other = build('matrix'), build(mode)
+    assert [n for n, _ in matrix.named_parameters()
+            ] == [n for n, _ in other.named_parameters()]
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        a = matrix.forward_tasks(x, TASKS)
+        b = other.forward_tasks(x, TASKS)
+    same = torch.allclose(a['sal'][0], b['sal'][0])
+    assert same == (mode == 'matrix')
+
+
+def test_bad_stream_mode_is_named():
+    with pytest.raises(ValueError, match='stream_mode'):
+        build('matrixv2')
