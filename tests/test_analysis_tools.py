@@ -149,3 +149,33 @@ def test_benchmark_table_nyud(tmp_path):
     assert float(poly[2]) > float(mtft[2])  # one backbone pass per task
     assert len(rows) == 21  # header + 20 methods (19 of the paper, IA³)
     assert rows['IA³ (added)'][0] == '2,658,349'
+
+
+def test_benchmark_table_of_the_mtlora_protocol():
+    out = run([
+        'tools/analysis/benchmark_table.py', '--protocol', 'mtlora',
+        '--methods', 'decoder-only', 'mtlora-r16', 'mtlora', 'ditask',
+        '--no-flops', '--reported'
+    ])
+    assert '| method (SWIN-T, PASCAL-Context, MTLoRA protocol) |' in out
+    rows = {
+        line.split('|')[1].strip(): [c.strip() for c in line.split('|')[2:-1]]
+        for line in out.splitlines() if line.startswith('| ')
+    }
+    # total, backbone side, printed count: DiTASK's paper counts the
+    # backbone side only
+    assert rows['Decoders only'][:3] == ['1,946,624', '0', '—']
+    assert rows['MTLoRA r=16'][:3] == ['4,953,146', '3,006,522', '4.95 M']
+    assert rows['DiTASK'][:3] == ['3,549,338', '1,602,714', '1.61 M (e)']
+    # (the reported table's row, printed after the counts)
+    assert rows['MTLoRA r=64'] == ['67.90', '59.84', '65.40', '16.60', '+2.55']
+    bad = subprocess.run([
+        sys.executable, 'tools/analysis/benchmark_table.py', '--protocol',
+        'mtlora', '--methods', 'vmt-adapter'
+    ],
+                         cwd=REPO,
+                         capture_output=True,
+                         text=True,
+                         timeout=600)
+    assert bad.returncode != 0
+    assert "error: --methods: ['vmt-adapter']" in bad.stderr

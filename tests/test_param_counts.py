@@ -19,6 +19,36 @@ EXPECTED = {
     # IA³: 4 tasks x 6 C_s D_s = 105,984 above decoders only
     B + 'ia3_swin-t_pascal-context.py': 2_655_008,
 }
+#: The MTLoRA protocol (Swin-T, PASCAL-Context, 4 tasks): totals with its
+#: Downsampler + HRNet-style heads (1,946,624) and each method's own
+#: trainable backbone tensors (docs/methods_2025.md).
+P = 'configs/mtlora-protocol/'
+MTLORA_PROTOCOL = {
+    'decoder-only': 1_946_624,
+    'mtlora-r16': 4_953_146,
+    'mtlora-r32': 6_083_642,
+    'mtlora': 8_344_634,
+    'mtlora-plus-r16': 3_469_370,
+    'mtlora-plus-r32': 4_664_378,
+    'mtlora-plus': 7_054_394,
+    'tadformer-r16': 3_557_502,
+    'tadformer-r32': 4_776_126,
+    'tadformer': 7_379_262,
+    'tadformer-naive-r16': 3_532_350,
+    'tadformer-naive-r32': 4_670_526,
+    'tadformer-naive': 6_946_878,
+    'ditask': 3_549_338,
+    'dora-mtlora-r16': 5_027_450,
+    'dora-mtlora-r32': 6_157_946,
+    'dora-mtlora': 8_418_938,
+    'dora': 2_282_240,
+    'mona-shared': 3_354_752,
+    'mona': 7_579_136,
+}
+EXPECTED.update({
+    f'{P}{m}_swin-t_pascal-context.py': n
+    for m, n in MTLORA_PROTOCOL.items()
+})
 STFT = [
     B + f'stft-{t}_swin-t_pascal-context.py'
     for t in ('semseg', 'parts', 'sal', 'normals')
@@ -31,6 +61,18 @@ def test_exact_counts(config):
         build_model_offline(osp.join(REPO, config)))
     assert trainable == EXPECTED[config]
     assert total >= trainable
+
+
+def test_ditask_backbone_side_is_what_its_paper_counts():
+    """DiTASK's printed 1.61 M is its backbone side: the thetas (3,168)
+    and the backbone tensors it trains (1,599,546), not the decoders."""
+    model = build_model_offline(
+        osp.join(REPO, f'{P}ditask_swin-t_pascal-context.py'))
+    backbone = sum(
+        p.numel() for p in model.backbone.parameters() if p.requires_grad)
+    assert backbone == 1_602_714
+    thetas = sum(p.numel() for p in model.backbone.tuner.parameters())
+    assert thetas == 3_168
 
 
 def test_count_params_tool_json_and_single_task_sum():

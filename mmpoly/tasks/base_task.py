@@ -2,6 +2,7 @@
 from abc import ABCMeta, abstractmethod
 from typing import Dict, List, Optional, Tuple
 
+import cv2
 import mmcv
 import numpy as np
 import torch
@@ -141,6 +142,21 @@ class BaseTask(metaclass=ABCMeta):
     def flip_gt(self, gt: np.ndarray, direction: str) -> np.ndarray:
         """Flip a ground-truth map like the image."""
         return mmcv.imflip(gt, direction=direction)
+
+    def warp_gt(self, gt: np.ndarray, matrix: np.ndarray,
+                size_wh: Tuple[int, int]) -> np.ndarray:
+        """Warp a ground-truth map like the image by the ``2 x 3`` affine
+        ``matrix`` (OpenCV's convention, e.g. a scale and rotation), to
+        ``size_wh``: nearest by default, pixels from outside the map get
+        :attr:`pad_value`."""
+        out = cv2.warpAffine(
+            gt,
+            matrix,
+            tuple(size_wh),
+            flags=cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=float(self.pad_value))
+        return out.reshape(out.shape[:2] + gt.shape[2:])
 
     def gt_to_tensor(self, gt: np.ndarray) -> torch.Tensor:
         """The pipeline's ``(H, W[, C])`` array as a ``(C, H, W)`` tensor."""

@@ -1,6 +1,7 @@
 """Surface normal estimation."""
 from typing import Dict, Optional, Tuple
 
+import cv2
 import mmcv
 import numpy as np
 import torch
@@ -181,6 +182,38 @@ class NormalsTask(BaseTask):
         for axis in FLIP_AXES[direction]:
             gt[..., axis] = -gt[..., axis]
         return gt
+
+    def warp_gt(self, gt: np.ndarray, matrix: np.ndarray,
+                size_wh: Tuple[int, int]) -> np.ndarray:
+        """Warp like the image and rotate the vectors' in-plane components
+        with it (x right, y up: an image rotated by ``a`` counter-clockwise
+        rotates them by ``a``); labelled where the nearest source pixel
+        was, renormalised; zero vectors outside the map."""
+        gt = np.ascontiguousarray(gt, dtype=np.float32)
+        valid = (np.abs(gt).sum(axis=2) > 0).astype(np.uint8)
+        out = cv2.warpAffine(
+            gt,
+            matrix,
+            tuple(size_wh),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0.0)
+        valid = cv2.warpAffine(
+            valid,
+            matrix,
+            tuple(size_wh),
+            flags=cv2.INTER_NEAREST,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0) > 0
+        angle = np.arctan2(matrix[0, 1], matrix[0, 0])
+        cos, sin = np.cos(angle), np.sin(angle)
+        x, y = out[..., 0].copy(), out[..., 1].copy()
+        out[..., 0] = cos * x - sin * y
+        out[..., 1] = sin * x + cos * y
+        norm = np.linalg.norm(out, axis=2, keepdims=True)
+        valid &= norm[..., 0] > 1e-6
+        out = np.where(valid[..., None], out / np.maximum(norm, 1e-12), 0.0)
+        return out.astype(np.float32)
 
     def gt_to_tensor(self, gt: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(

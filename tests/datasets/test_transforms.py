@@ -412,3 +412,29 @@ def test_depth_flip_and_pad():
                                                 == 0).all()
     out = PackMultiTaskInputs()(r)['data_samples'].get_gt('depth').data
     assert out.shape == (1, 14, 20) and out.dtype == torch.float32
+
+
+def test_scale_rotate_keeps_maps_aligned_and_rotates_normals():
+    from mmpoly.datasets.transforms import MultiTaskRandomScaleRotate
+    results = make_results(48, 64)
+    results['img'] = np.repeat(results['gt_semseg'][..., None], 3, 2) * 10
+    t = MultiTaskRandomScaleRotate(scale_range=(0.8, 0.8), max_angle=0.0,
+                                   interpolation='nearest')
+    np.random.seed(0)
+    rotated = t(dict(results, max_angle=0))
+    assert rotated['scale_rotate'] == (0.8, 0.0)
+    sem, img = rotated['gt_semseg'], rotated['img'][..., 0] // 10
+    inside = sem != 255
+    assert inside.any() and (~inside).any()  # shrunk: border is ignore
+    assert np.array_equal(sem[inside], img[inside])
+    assert (rotated['img'][~inside] == 0).all()
+    assert (rotated['gt_sal'][~inside] == 255).all()  # padded as 'no label'
+    # a 90° rotation turns x-right normals into y-up ones (x right, y up)
+    n = np.zeros((8, 8, 3), np.float32)
+    n[..., 0], n[..., 2] = 0.6, 0.8
+    matrix = np.array([[0., 1., 0.], [-1., 0., 8.]])  # cv2, +90° about
+    out = TASKS['normals'].warp_gt(n, matrix, (8, 8))
+    assert np.allclose(out[2:6, 2:6], [0.0, 0.6, 0.8], atol=1e-6)
+    assert np.allclose(np.linalg.norm(out[2:6, 2:6], axis=2), 1.0)
+    with pytest.raises(ValueError, match='scale_range'):
+        MultiTaskRandomScaleRotate(scale_range=(1.2, 0.8))

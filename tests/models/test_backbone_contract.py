@@ -29,8 +29,13 @@ FAMILY_OPTIONS = {
     'convnext': {
         'adapter-family': dict(positions=('ffn', )),
         'lora': dict(targets=('fc1', 'fc2')),
+        'dora': dict(targets=('fc1', 'fc2')),
         'ia3': dict(targets=('ffn', )),
         'mtlora':
+        dict(shared_targets=('fc1', 'fc2'), task_targets=('fc1', 'fc2')),
+        'dora-mtlora':
+        dict(shared_targets=('fc1', 'fc2'), task_targets=('fc1', 'fc2')),
+        'ditask':
         dict(shared_targets=('fc1', 'fc2'), task_targets=('fc1', 'fc2')),
     },
 }
@@ -47,6 +52,9 @@ REFUSED = {
     ('swin-v2', 'lora'): 'qkv weight functionally',
     ('swin-v2', 'ia3'): 'qkv weight functionally',
     ('swin-v2', 'mtlora'): 'qkv weight functionally',
+    ('swin-v2', 'dora'): 'qkv weight functionally',
+    ('swin-v2', 'dora-mtlora'): 'qkv weight functionally',
+    ('swin-v2', 'ditask'): 'qkv weight functionally',
     ('convnext', 'relative-bias'): 'relative_position_bias_table',
     ('convnext', 'vpt-shallow'): 'no attention',
     ('convnext', 'vpt-deep'): 'no attention',
@@ -54,11 +62,23 @@ REFUSED = {
     ('convnext-v2', 'vpt-shallow'): 'no attention',
     ('convnext-v2', 'vpt-deep'): 'no attention',
     ('vit', 'relative-bias'): 'relative_position_bias_table',
+    # Mona's convolutions need the blocks' token grid, which mmpoly does not
+    # read for these families
+    ('swin-v2', 'mona'): "grid of its blocks' tokens",
+    ('swin-v2', 'mona-shared'): "grid of its blocks' tokens",
+    ('vit', 'mona'): "grid of its blocks' tokens",
+    ('vit', 'mona-shared'): "grid of its blocks' tokens",
+    # TADFormer's prompts ride in Swin (v1) window attention only
+    ('swin-v2', 'tadformer'): 'task prompt tokens',
+    ('convnext', 'tadformer'): 'task prompt tokens',
+    ('convnext-v2', 'tadformer'): 'task prompt tokens',
+    ('vit', 'tadformer'): 'task prompt tokens',
 }
 
 #: Methods whose terms start at exactly zero with these options.
 ZERO_INIT = {
     'lora': {},
+    'dora': {},
     'adapter': dict(zero_init_up=True),
     'low-rank-adapter': dict(zero_init_up=True),
     'polyhistor': dict(zero_init_up=True),

@@ -18,6 +18,7 @@ METHOD_TUNERS = {
     'vpt-shallow': dict(type='VPTShallow', num_tokens=5),
     'vpt-deep': dict(type='VPTDeep', num_tokens=5),
     'lora': dict(type='LoRATuner', rank=4),
+    'dora': dict(type='DoRATuner', rank=4),
     'ia3': dict(type='IA3'),
     'adapter': dict(type='AdapterTuner', reduction=2),
     'shared-adapter': dict(type='SharedAdapter', reduction=2),
@@ -30,11 +31,25 @@ METHOD_TUNERS = {
     'hyperformer++': dict(type='HyperformerPP', embed_dims=8, hidden_dims=8,
                           code_dims=4, reduction=4),
     'mtlora': dict(type='MTLoRA', shared_rank=4, task_rank=2),
+    'dora-mtlora': dict(type='DoRAMTLoRA', shared_rank=4, task_rank=2),
+    'tadformer': dict(type='TADFormer', rank=4),
+    'ditask': dict(type='DiTASK', tess_size=8, task_tess_size=4),
+    'mona': dict(type='Mona', bottleneck=8),
+    'mona-shared': dict(type='Mona', bottleneck=8, shared=True),
     'polyhistor': small_tuner('Polyhistor'),
     'polyhistor-lite': small_tuner('PolyhistorLite'),
 }
 # yapf: enable
-SHARED = {'shared-adapter'}
+SHARED = {'shared-adapter', 'mona-shared'}
+#: Methods in MTLoRA's layout (one pass, task streams at stage ends), with
+#: the number of tensors of a shared branch (LoRA: A, B; DoRA: also m).
+#: TADFormer: none, its streams' terms use the shared branches themselves.
+#: DiTASK: one theta on each of the roles below.
+TASK_STREAMS = {'mtlora': 2, 'dora-mtlora': 3, 'tadformer': 0, 'ditask': 3}
+#: The Linear roles of the last stage's last block whose shared terms no
+#: task stream reads (default: fc2's). A DiTASK stream's warped proj, fc1
+#: and fc2 use the task's warp of the pretrained weight alone.
+STREAM_UNUSED_ROLES = {'ditask': ('proj', 'fc1', 'fc2')}
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
@@ -74,14 +89,30 @@ def test_only_own_parameters_train_and_frozen_stay_identical(method):
     # MTLoRA as its authors compute it: every task feature comes from a
     # task stream, whose fc2 is the frozen fc2 of the shared input plus the
     # task's term, so the shared term on fc2 of the last stage's last block
-    # feeds nothing (the reference trains and counts it all the same)
-    last = f'backbone.tuner.shared.3.{len(tuner.arch.stages[3]) - 1}.fc2.'
-    unused = {n for n in got_grad if method == 'mtlora' and n.startswith(last)}
-    assert len(unused) == (2 if method == 'mtlora' else 0)
+    # feeds nothing (the reference trains and counts it all the same); the
+    # same holds for DoRA in MTLoRA's layout (and DiTASK's proj, fc1, fc2)
+    last = tuple(f'backbone.tuner.shared.3.{len(tuner.arch.stages[3]) - 1}.'
+                 f'{role}.'
+                 for role in STREAM_UNUSED_ROLES.get(method, ('fc2', )))
+    unused = {
+        n
+        for n in got_grad if TASK_STREAMS.get(method) and n.startswith(last)
+    }
+    assert len(unused) == TASK_STREAMS.get(method, 0)
+    # TADFormer builds a prompt_layernorm in every block, as its authors
+    # do (and counts it), but only the stages' last blocks use it
+    if method == 'tadformer':
+        unused = {
+            f'backbone.tuner.prompt_layernorm.{s}.{i}.{w}'
+            for s, blocks in enumerate(tuner.arch.stages)
+            for i in range(len(blocks) - 1)
+            for w in ('weight', 'bias')
+        }
+        assert unused <= set(got_grad)
     model.train()
     # LoRA's A only gets gradients once B != 0; in an MTLoRA stream fc1's
     # task term reaches the output only through fc2's: one step more
-    for step in range(3 if method == 'mtlora' else 2):
+    for step in range(3 if method in TASK_STREAMS else 2):
         inputs, samples = fake_batch(seed=step)
         loss, _ = model.parse_losses(model.loss(inputs, samples))
         opt.zero_grad()
@@ -101,7 +132,7 @@ def test_only_own_parameters_train_and_frozen_stay_identical(method):
         if n in frozen:
             assert torch.equal(p, frozen[n]), n
     assert (not model.backbone.run_mode.passes_per_task) == (
-        method in SHARED or method == 'mtlora')
+        method in SHARED or method in TASK_STREAMS)
 
 
 @pytest.mark.parametrize('method', sorted(METHOD_TUNERS))
@@ -260,6 +291,38 @@ def test_toy_config_trains_through_runner(method, toy_root, tmp_path):
     cfg.log_level = 'WARNING'
     cfg.visualizer.name = f'toy_{method}'
     runner = MultiTaskRunner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.test()
+    assert {'semseg/mIoU', 'normals/mean', 'delta_m'} <= set(metrics)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize('method', ['mtlora', 'tadformer'])
+def test_mtlora_protocol_toy_config_trains_through_runner(
+        method, toy_root, tmp_path):
+    """The MTLoRA protocol's model (features after patch merging, per-task
+    Downsampler + HRNet-style heads) and data pipeline (flip, rotation and
+    scale, fixed resize) in the real runner."""
+    from mmpoly.engine import MultiTaskRunner
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/toy/mtlora-protocol/'
+                 f'{method}_swin-mini_toy-pascal.py'))
+    for phase in ('train', 'val', 'test'):
+        loader = cfg[f'{phase}_dataloader']
+        loader.dataset.data_root = toy_root
+        loader.num_workers = 0
+        loader.persistent_workers = False
+        loader.batch_size = 2
+    cfg.train_cfg.max_iters = 2
+    cfg.train_cfg.val_interval = 2
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.work_dir = str(tmp_path)
+    cfg.log_level = 'WARNING'
+    cfg.visualizer.name = f'toy_protocol_{method}'
+    runner = MultiTaskRunner.from_cfg(cfg)
+    assert runner.model.backbone.feature_channels == (64, 128, 256, 256)
+    heads = runner.model.decode_heads
+    assert type(heads['semseg']).__name__ == 'HighResolutionHead'
     runner.train()
     metrics = runner.test()
     assert {'semseg/mIoU', 'normals/mean', 'delta_m'} <= set(metrics)

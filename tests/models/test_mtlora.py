@@ -66,7 +66,8 @@ def test_matrix_stream_is_frozen_shared_plus_task_term():
 
 def test_stream_output_is_its_residual_sum():
     """fc1 reads the norm of the stream's attention output ``u_t``; the
-    stream's output ``u_t + fc2_t`` is the task's feature of the stage."""
+    stream's output ``u_t + fc2_t`` is the task's feature of the stage
+    (through the backbone's own output norm, kept here)."""
     backbone = build()
     tuner = backbone.tuner
     stage = 0
@@ -87,7 +88,8 @@ def test_stream_output_is_its_residual_sum():
         u_t, out = ffn_calls[k]
         torch.testing.assert_close(calls['fc1'][k][0], info.block.norm2(u_t))
         torch.testing.assert_close(out, u_t + calls['fc2'][k][1])
-        feature = out.view(1, 16, 16, -1).permute(0, 3, 1, 2)
+        feature = backbone.backbone.norm0(out).view(1, 16, 16,
+                                                    -1).permute(0, 3, 1, 2)
         torch.testing.assert_close(feats[task][stage], feature)
 
 
@@ -107,3 +109,98 @@ def test_modes_share_their_parameters_but_not_their_streams(mode):
 def test_bad_stream_mode_is_named():
     with pytest.raises(ValueError, match='stream_mode'):
         build('matrixv2')
+
+
+def merged_swin():
+    """The small Swin with its outputs after patch merging and no output
+    norms (the MTLoRA protocol's features)."""
+    from mmpoly_test_utils import mini_swin
+    return dict(mini_swin(), out_after_downsample=True, norm_cfg=None)
+
+
+def test_streams_give_features_after_patch_merging():
+    """Under the MTLoRA protocol a task's feature is its stream's output
+    passed through the stage's (frozen) patch merging: with zero task terms
+    every stream is the shared stream, so the features are the plain
+    backbone's post-merge outputs."""
+    backbone = build_peft_backbone(
+        dict(type='MTLoRA', shared_rank=4, task_rank=2),
+        swin=merged_swin(),
+        tasks=TASKS,
+        per_task_out_norms=False).eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = backbone.forward_tasks(x, TASKS)
+        plain = backbone.backbone(x)  # hooks on, outside a pass: shared
+    widths = [f.shape[1] for f in feats['sal']]
+    assert widths == [64, 128, 256, 256]  # 2C per merged stage, C last
+    for t in TASKS:
+        for a, b in zip(feats[t], plain):
+            assert a.shape == b.shape
+            assert torch.allclose(a, b, atol=1e-5)
+    # a task's own term changes its merged features (all but none of them)
+    with torch.no_grad():
+        for p in backbone.tuner.task['sal'].parameters():
+            p.normal_(std=0.1)
+        feats = backbone.forward_tasks(x, TASKS)
+    for a, b in zip(feats['sal'], feats['semseg']):
+        assert not torch.allclose(a, b, atol=1e-4)
+
+
+def test_mtlora_plus_adds_lora_to_the_frozen_merge_reductions():
+    backbone = build_peft_backbone(
+        dict(
+            type='MTLoRA',
+            shared_rank=4,
+            task_rank=2,
+            merge_rank=3,
+            unfreeze=('patch_embed', 'norm', 'relative_position_bias_table')),
+        swin=merged_swin(),
+        tasks=TASKS,
+        per_task_out_norms=False)
+    tuner = backbone.tuner
+    assert len(tuner.merge_lora) == 3  # no merging after the last stage
+    for s, branch in enumerate(tuner.merge_lora):
+        reduction = backbone.backbone.stages[s].downsample.reduction
+        assert not reduction.weight.requires_grad
+        assert branch.down.weight.shape == (3, reduction.in_features)
+        assert branch.up.weight.shape == (reduction.out_features, 3)
+    assert not any('reduction' in n for n in tuner.unfrozen)
+    # the merge LoRA is in every merging's output (shared and streams)
+    with torch.no_grad():
+        tuner.merge_lora[0].up.weight.normal_(std=0.1)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        on = backbone.forward_tasks(x, TASKS)['sal'][0]
+        tuner.merge_lora[0].up.weight.zero_()
+        off = backbone.forward_tasks(x, TASKS)['sal'][0]
+    assert not torch.allclose(on, off, atol=1e-4)
+
+
+def test_mtlora_plus_needs_patch_merging_linears():
+    from mmpoly.models.archs import UnsupportedBackboneError
+    from mmpoly_test_utils import MINI_FAMILIES
+    with pytest.raises(UnsupportedBackboneError,
+                       match='MTLoRA cannot run on .*patch-merging Linear'):
+        build_peft_backbone(
+            dict(type='MTLoRA', shared_rank=2, task_rank=2, merge_rank=2),
+            swin=MINI_FAMILIES['vit']['backbone'],
+            tasks=TASKS,
+            per_task_out_norms=False)
+
+
+def test_streams_keep_the_backbones_own_output_norms():
+    """Without per-task norms the backbone's output norms stay, and the
+    task streams' features go through them as the shared output does."""
+    backbone = build_peft_backbone(
+        dict(type='MTLoRA', shared_rank=4, task_rank=2),
+        tasks=TASKS,
+        per_task_out_norms=False).eval()
+    with torch.no_grad():
+        backbone.backbone.norm2.weight.mul_(3.0)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = backbone.forward_tasks(x, TASKS)
+        plain = backbone.backbone(x)
+    for a, b in zip(feats['sal'], plain):
+        assert torch.allclose(a, b, atol=1e-5)

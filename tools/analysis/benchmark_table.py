@@ -10,9 +10,17 @@ CHECKPOINT --out RESULTS/<config name>``) when a run's results are there.
 ``--reported`` adds the figures reported in the literature for comparison
 (collected from secondary sources; PASCAL-Context).
 
+``--protocol mtlora`` prints the table of the MTLoRA protocol instead
+(``configs/mtlora-protocol/``: features after patch merging, per-task
+Downsampler + HRNet-style heads, the methods' own trainable backbone
+tensors), with the trainable parameters of the backbone side beside the
+totals (DiTASK's paper counts only those) and the counts the MTLoRA,
+TADFormer and DiTASK papers printed.
+
 Example:
     python tools/analysis/benchmark_table.py --results results/ --reported
     python tools/analysis/benchmark_table.py --dataset nyud
+    python tools/analysis/benchmark_table.py --protocol mtlora
 """
 import argparse
 import glob
@@ -60,6 +68,40 @@ METHODS = OrderedDict([
     ('polyhistor-lite', ('**Polyhistor-Lite**', '6.41 M (d)',
                          (70.24, 59.12, 64.75, 17.40, 1.74))),
 ])
+# the MTLoRA protocol's rows: method key -> (name, printed count,
+# reported metrics as above, or None)
+MTLORA_METHODS = OrderedDict([
+    ('decoder-only', ('Decoders only', '—', None)),
+    ('mtlora-r16', ('MTLoRA r=16', '4.95 M', None)),
+    ('mtlora-r32', ('MTLoRA r=32', '6.08 M', None)),
+    ('mtlora', ('MTLoRA r=64', '8.34 M', (67.90, 59.84, 65.40, 16.60, 2.55))),
+    ('mtlora-plus-r16', ('MTLoRA+ r=16', '—', None)),
+    ('mtlora-plus-r32', ('MTLoRA+ r=32', '—', None)),
+    ('mtlora-plus', ('MTLoRA+ r=64', '—', None)),
+    ('tadformer-r16', ('TADFormer r=16', '3.56 M', None)),
+    ('tadformer-r32', ('TADFormer r=32', '4.78 M', None)),
+    ('tadformer', ('TADFormer r=64', '7.38 M', None)),
+    ('tadformer-naive-r16', ('TADFormer r=16, released filter', '—', None)),
+    ('tadformer-naive-r32', ('TADFormer r=32, released filter', '—', None)),
+    ('tadformer-naive', ('TADFormer r=64, released filter', '—', None)),
+    ('ditask', ('DiTASK', '1.61 M (e)', None)),
+    ('dora', ('DoRA (per task, qkv, r=4)', '—', None)),
+    ('dora-mtlora-r16', ('DoRA-MTLoRA r=16', '—', None)),
+    ('dora-mtlora-r32', ('DoRA-MTLoRA r=32', '—', None)),
+    ('dora-mtlora', ('DoRA-MTLoRA r=64', '—', None)),
+    ('mona-shared', ('Mona (shared)', '—', None)),
+    ('mona', ('Mona (per task)', '—', None)),
+    ('lora', ('LoRA', '—', None)),
+    ('polyhistor', ('**Polyhistor**', '—', None)),
+    ('polyhistor-lite', ('**Polyhistor-Lite**', '—', None)),
+])
+MTLORA_NOTES = [
+    '(e) the backbone side only (theta and the backbone tensors DiTASK '
+    'trains, mostly the 1.55 M merge reductions): compare with the '
+    '"backbone" column.',
+    'Printed counts: the MTLoRA (CVPR 2024), TADFormer and DiTASK (CVPR '
+    '2025) papers; reported metrics: MTLoRA r=64 as printed by its paper.',
+]
 NOTES = [
     '(a) not reproducible: heads and per-task output norms alone are '
     '2,549,024.',
@@ -86,8 +128,8 @@ DATASETS = dict(
         folders=('baselines', 'polyhistor'),
         suffix='pascal-context',
         title='PASCAL-Context',
-        columns=('semseg/mIoU', 'human_parts/mIoU', 'sal/mIoU',
-                 'normals/mean', 'delta_m'),
+        columns=('semseg/mIoU', 'human_parts/mIoU', 'sal/mIoU', 'normals/mean',
+                 'delta_m'),
         paper=True),
     nyud=dict(
         folders=('nyud', ),
@@ -98,9 +140,28 @@ DATASETS = dict(
         paper=False),
 )
 
+#: Per protocol: its rows, notes and config folders (None: the data
+#: set's own).
+PROTOCOLS = dict(
+    polyhistor=dict(methods=METHODS, notes=NOTES, folders=None),
+    mtlora=dict(
+        methods=MTLORA_METHODS,
+        notes=MTLORA_NOTES,
+        folders=('mtlora-protocol', )),
+)
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        '--protocol',
+        choices=sorted(PROTOCOLS),
+        default='polyhistor',
+        help="the Polyhistor paper's benchmark or the MTLoRA protocol")
+    parser.add_argument(
+        '--methods',
+        nargs='+',
+        help='only these rows (method keys, e.g. mtlora ditask)')
     parser.add_argument(
         '--dataset',
         choices=sorted(DATASETS),
@@ -130,13 +191,13 @@ def method_of(stem: str) -> str:
     return 'stft' if name.startswith('stft-') else name
 
 
-def configs_for(backbone: str, dataset: dict):
+def configs_for(backbone: str, dataset: dict, methods: dict, folders=None):
     root = repo_configs_dir() or 'configs'
     paths = []
-    for folder in dataset['folders']:
+    for folder in folders or dataset['folders']:
         paths += glob.glob(
             osp.join(root, folder, f'*_{backbone}_{dataset["suffix"]}.py'))
-    groups = OrderedDict((m, []) for m in METHODS)
+    groups = OrderedDict((m, []) for m in methods)
     for p in sorted(paths):
         key = method_of(osp.splitext(osp.basename(p))[0])
         if key in groups:
@@ -178,20 +239,33 @@ def main():
     args = parse_args()
     check_sizes('--flops-shape', args.flops_shape)
     dataset = DATASETS[args.dataset]
+    protocol = PROTOCOLS[args.protocol]
+    methods = protocol['methods']
+    if args.methods:
+        unknown = [m for m in args.methods if m not in methods]
+        if unknown:
+            raise ValueError(f'--methods: {unknown} are not rows of the '
+                             f'{args.protocol} table ({list(methods)})')
+        methods = OrderedDict((k, methods[k]) for k in args.methods)
+    mtlora = args.protocol == 'mtlora'
     columns = dataset['columns']
     headers = [HEADERS[m] for m in columns]
-    groups = configs_for(args.backbone, dataset)
+    groups = configs_for(args.backbone, dataset, methods, protocol['folders'])
     flops_header = '' if args.no_flops else \
         f' GFLOPs ({args.flops_shape[0]}²) |'
-    print(f'| method ({args.backbone.upper()}, {dataset["title"]}) | '
-          f'trainable (ours) | paper |{flops_header} ' + ' | '.join(headers) +
-          ' |')
-    print('|---|---:|---:|' + ('' if args.no_flops else '---:|') +
-          '---:|' * len(headers))
+    title = ', MTLoRA protocol' if mtlora else ''
+    print(f'| method ({args.backbone.upper()}, {dataset["title"]}{title}) | '
+          'trainable (ours) |' + (' backbone (ours) |' if mtlora else '') +
+          f' paper |{flops_header} ' + ' | '.join(headers) + ' |')
+    print('|---|---:|' + ('---:|' if mtlora else '') + '---:|' +
+          ('' if args.no_flops else '---:|') + '---:|' * len(headers))
     for key, configs in groups.items():
-        name, paper, _ = METHODS[key]
+        name, paper, _ = methods[key]
         models = [build_model_offline(c) for c in configs]
         trainable = sum(count_parameters(m)[0] for m in models)
+        backbone = ' {:,} |'.format(
+            sum(p.numel() for m in models for p in m.backbone.parameters()
+                if p.requires_grad))
         flops = '' if args.no_flops else ' {:.1f} |'.format(
             sum(
                 count_flops(m, tuple(args.flops_shape))['total']
@@ -202,18 +276,19 @@ def main():
         cells = [fmt(got.get(m), m == 'delta_m') for m in columns]
         if args.backbone != 'swin-t' or not dataset['paper']:
             paper = '—'
-        print(f'| {name} | {trainable:,} | {paper} |{flops} ' +
-              ' | '.join(cells) + ' |')
+        print(f'| {name} | {trainable:,} |' + (backbone if mtlora else '') +
+              f' {paper} |{flops} ' + ' | '.join(cells) + ' |')
     if not dataset['paper']:
         return
     print()
-    for note in NOTES:
+    for note in protocol['notes']:
         print(note + '  ')
     if args.reported:
-        print('\nReported in the literature (Swin-T, PASCAL-Context):\n')
+        print(f'\nReported in the literature (Swin-T, PASCAL-Context{title})'
+              ':\n')
         print('| method | ' + ' | '.join(headers) + ' |')
         print('|---|' + '---:|' * len(headers))
-        for key, (name, _, reported) in METHODS.items():
+        for key, (name, _, reported) in methods.items():
             if reported:
                 print(f'| {name} | ' + ' | '.join(
                     fmt(v, i == 4) for i, v in enumerate(reported)) + ' |')

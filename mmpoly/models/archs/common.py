@@ -22,7 +22,10 @@ def pre_norm_sublayers(norm1: nn.Module, attn: nn.Module,
                        attn_branch: nn.Module, norm2: nn.Module,
                        ffn: nn.Module) -> dict:
     """``attn`` and ``ffn`` sub-layers of a pre-norm transformer block,
-    ``x + attn(norm1(x))`` then ``ffn(norm2(y), identity=y)``."""
+    ``x + attn(norm1(x))`` then ``ffn(norm2(y), identity=y)``: the block
+    adds the attention's residual, the MMCV ``FFN`` returns the sum
+    ``y + DP(layers(norm2(y)))`` itself (``output_has_residual``)."""
     return dict(
         attn=SubLayer('attn', attn, norm1, True, attn_branch),
-        ffn=SubLayer('ffn', ffn, norm2, True, ffn.layers))
+        ffn=SubLayer(
+            'ffn', ffn, norm2, True, ffn.layers, output_has_residual=True))

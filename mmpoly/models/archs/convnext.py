@@ -36,7 +36,8 @@ def _block(stage: int, index: int, block: nn.Module) -> BlockInfo:
                 None,
                 True,
                 block.pointwise_conv2,
-                channels_last=False)),
+                channels_last=False,
+                output_has_residual=True)),
         linears=dict(fc1=block.pointwise_conv1, fc2=block.pointwise_conv2))
 
 
@@ -70,4 +71,6 @@ def describe_convnext(backbone: nn.Module) -> ArchDescription:
             attn=_NO_ATTENTION,
             qkv=_NO_ATTENTION,
             proj=_NO_ATTENTION,
-            prompt_attention=_NO_ATTENTION))
+            prompt_attention=_NO_ATTENTION,
+            merge_linears='its stages are joined by strided convolutions, '
+            'not patch merging with a Linear reduction'))

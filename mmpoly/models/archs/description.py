@@ -41,6 +41,11 @@ class SubLayer:
             scale and drop-path (where a serial adapter goes).
         channels_last: Whether the residual stream is ``(..., C)`` tokens;
             False for ``(N, C, H, W)`` maps.
+        output_has_residual: Whether the output of
+            :attr:`residual_output` already is the sum ``x + f(x)`` (an
+            MMCV ``FFN`` called with ``identity``, a whole ConvNeXt block);
+            False when it is the branch ``f(x)`` only and the block adds
+            ``x`` after it (Swin's ``ShiftWindowMSA``, a post-norm norm).
     """
     name: str
     module: nn.Module = field(repr=False)
@@ -48,6 +53,7 @@ class SubLayer:
     pre_norm: bool
     branch_output: nn.Module = field(repr=False)
     channels_last: bool = True
+    output_has_residual: bool = False
 
     @property
     def residual_input(self) -> nn.Module:
@@ -105,17 +111,56 @@ class OutputNorm:
         channels_last: Whether the norm normalises ``(..., C)`` (applied to
             a permuted ``(N, H, W, C)`` map); False for a norm applied to
             ``(N, C, H, W)`` (ConvNeXt's ``LN2d``).
+        merge: When the output is taken after the stage's patch merging
+            (mmpretrain's ``out_after_downsample``), the merging as
+            ``merge(y, args) -> tokens``: ``y`` the stage's last block
+            output, ``args`` that block's forward arguments. Task streams
+            pass their block output through it to give the output; None
+            when the output is the last block's output itself.
     """
     stage: int
     attr: Optional[str]
     width: int
     channels_last: bool = True
+    merge: Optional[Callable[[torch.Tensor, tuple], torch.Tensor]] = field(
+        default=None, repr=False)
 
 
 #: ``prompt_attention(module, prompts, *args, **kwargs)``: the attention
 #: ``module`` computed on its usual arguments with the ``(P, C)`` prompt
 #: tokens added to every key/value set.
 PromptAttention = Callable[..., torch.Tensor]
+
+
+@dataclass
+class TaskPromptAttention:
+    """Window attention that carries one prompt token per task (TADFormer).
+
+    Attributes:
+        attend: ``attend(msa, prompts, x, mask) -> (o, logits)``: the
+            window attention ``msa`` over ``[prompts; window tokens]`` in
+            every window; ``prompts`` ``(B, P, C)`` per image (normed like
+            the tokens), ``x`` ``(B * nW, N, C)``, ``mask`` the shift mask
+            or None. Bias and mask apply to the token-token block only.
+            ``o = attn @ v`` of all rows, prompts first, before the output
+            projection, ``(B * nW, P + N, C)``; ``logits`` the raw
+            ``q_prompt k_token^T`` (unscaled) ``(B * nW, heads, P, N)``.
+        project: ``project(msa, o)``: the output projection (and its
+            dropout) of ``msa`` on ``o``.
+        windows_to_tokens: ``windows_to_tokens(module, windows, hw_shape)``:
+            per-window rows ``(B * nW, N, C)`` of the block's shifted-window
+            attention ``module`` (its ``'attn'`` sub-layer) back in the
+            block's ``(B, H * W, C)`` token layout.
+        mlp_branch: ``mlp_branch(block, x, fc1, fc2)``: the block's MLP
+            branch on ``x`` (``(..., C)``, normed), its two Linear layers
+            computed by the callables ``fc1`` and ``fc2``, up to and
+            including its drop path (without the residual).
+    """
+    attend: Callable[..., Tuple[torch.Tensor, torch.Tensor]]
+    project: Callable[[nn.Module, torch.Tensor], torch.Tensor]
+    windows_to_tokens: Callable[[nn.Module, torch.Tensor, Tuple[int, int]],
+                                torch.Tensor]
+    mlp_branch: Callable[..., torch.Tensor]
 
 
 @dataclass
@@ -130,6 +175,15 @@ class ArchDescription:
         out_norms: Per output (in ``out_indices`` order), its norm.
         stochastic_types: Layer types that make stochastic depth/dropout.
         prompt_attention: Attention with prompt tokens, or None.
+        merge_linears: Per stage, the Linear of the patch merging that
+            follows it (role ``'reduction'``), or None (no merging, or a
+            family without one).
+        token_grid: ``token_grid(args) -> (H, W)``: the spatial grid of a
+            block's ``(N, H*W, C)`` tokens, read from the block's forward
+            arguments; None when blocks take ``(N, C, H, W)`` maps or the
+            family does not pass the grid.
+        task_prompt_attention: Window attention carrying task prompt tokens
+            (:class:`TaskPromptAttention`), or None.
         missing: Capability or linear name -> why this family lacks it
             (quoted in refusals).
     """
@@ -139,6 +193,12 @@ class ArchDescription:
     out_norms: Tuple[OutputNorm, ...]
     stochastic_types: Tuple[type, ...] = (nn.Dropout, )
     prompt_attention: Optional[PromptAttention] = field(
+        default=None, repr=False)
+    merge_linears: List[Optional[nn.Linear]] = field(
+        default_factory=list, repr=False)
+    token_grid: Optional[Callable[[tuple], Tuple[int, int]]] = field(
+        default=None, repr=False)
+    task_prompt_attention: Optional[TaskPromptAttention] = field(
         default=None, repr=False)
     missing: Dict[str, str] = field(default_factory=dict)
 
@@ -209,6 +269,18 @@ class ArchDescription:
             self.refuse(method, f'Linear layer(s) {lacking}',
                         f'its blocks have {list(have)}' + self._why(lacking))
 
+    def require_merge_linears(self, method: str) -> None:
+        """Refuse unless every stage but the last ends in a patch merging
+        with a Linear reduction."""
+        merges = self.merge_linears[:len(self.stages) - 1]
+        if len(merges) < len(self.stages) - 1 or any(m is None
+                                                     for m in merges):
+            self.refuse(
+                method, 'a patch-merging Linear after every stage but the '
+                'last',
+                self.missing.get('merge_linears',
+                                 'mmpoly does not describe its patch merging'))
+
     def require_prompt_attention(self, method: str) -> None:
         """Refuse unless prompt tokens can be added to the attention."""
         if self.prompt_attention is None:
@@ -216,6 +288,15 @@ class ArchDescription:
                 method, 'attention to which prompt tokens can be added',
                 self.missing.get('prompt_attention',
                                  'mmpoly has no prompted attention for it'))
+
+    def require_task_prompt_attention(self, method: str) -> None:
+        """Refuse unless the attention can carry task prompt tokens."""
+        if self.task_prompt_attention is None:
+            self.refuse(
+                method, 'window attention with task prompt tokens',
+                self.missing.get(
+                    'task_prompt_attention',
+                    'mmpoly has no task-prompted window attention for it'))
 
     def _why(self, names: Sequence[str]) -> str:
         reasons = list(

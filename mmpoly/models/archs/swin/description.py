@@ -6,15 +6,20 @@ block computes ``y = x + DP(attn(norm1(x)))`` then ``z = ffn(norm2(y),
 identity=y)`` (pre-norm), its ``attn`` a ``ShiftWindowMSA`` whose
 ``w_msa`` holds ``qkv`` (fused q;k;v), ``proj`` and the
 relative-position bias table; ``ffn`` an MMCV ``FFN``. Output ``i`` is
-normalised by ``norm{i}`` over channels-last tokens.
+normalised by ``norm{i}`` over channels-last tokens; with mmpretrain's
+``out_after_downsample=True`` it is taken after the stage's patch merging
+(192/384/768/768 channels at strides 8/16/32/32 for Swin-T, the MTLoRA
+protocol's features).
 """
-from typing import List
+from typing import Callable, List, Optional, Tuple
 
+import torch
 import torch.nn as nn
 from mmpretrain.models.backbones import SwinTransformer as PretrainSwin
 from mmseg.models.backbones import SwinTransformer as SegSwin
 
 from .prompted_attention import prompted_window_attention
+from .task_prompt_attention import SWIN_TASK_PROMPT_ATTENTION
 from ..common import OPENMMLAB_STOCHASTIC, mlp_linears, pre_norm_sublayers
 from ..description import (ArchDescription, BlockInfo, OutputNorm,
                            UnsupportedBackboneError)
@@ -48,12 +53,40 @@ def describe_swin(backbone: nn.Module) -> ArchDescription:
         _block(s, j, block) for j, block in enumerate(stage.blocks)
     ] for s, stage in enumerate(backbone.stages)]
     widths = backbone.num_features
+    merged = getattr(backbone, 'out_after_downsample', False)
     return ArchDescription(
         family=type(backbone).__name__,
         stages=stages,
         stage_modules=[[stage] for stage in backbone.stages],
         out_norms=tuple(
-            OutputNorm(i, f'norm{i}', int(widths[i]))
+            OutputNorm(
+                i,
+                f'norm{i}',
+                int(widths[i]),
+                merge=_merging(backbone.stages[i]) if merged else None)
             for i in backbone.out_indices),
         stochastic_types=OPENMMLAB_STOCHASTIC,
-        prompt_attention=prompted_window_attention)
+        prompt_attention=prompted_window_attention,
+        merge_linears=[
+            None if stage.downsample is None else stage.downsample.reduction
+            for stage in backbone.stages
+        ],
+        token_grid=_token_grid,
+        task_prompt_attention=SWIN_TASK_PROMPT_ATTENTION)
+
+
+def _token_grid(args: tuple) -> Tuple[int, int]:
+    """A Swin block is called as ``block(x, hw_shape)``."""
+    return tuple(args[1])
+
+
+def _merging(stage: nn.Module) -> Optional[Callable]:
+    """The stage's patch merging applied to its last block's output (the
+    block's ``hw_shape`` argument is the grid it merges)."""
+    if stage.downsample is None:
+        return None
+
+    def merge(y: torch.Tensor, args: tuple) -> torch.Tensor:
+        return stage.downsample(y, args[1])[0]
+
+    return merge

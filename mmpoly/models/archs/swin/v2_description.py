@@ -33,10 +33,23 @@ def _block(stage: int, index: int, block: nn.Module) -> BlockInfo:
             index=index,
             block=block,
             dims=block.norm1.normalized_shape[0],
+            # post-norm: the norms' outputs are the branches, the block
+            # adds the residuals after them
             sublayers=dict(
-                attn=SubLayer('attn', block.attn, block.norm1, False, w_msa),
-                ffn=SubLayer('ffn', block.ffn, block.norm2, False,
-                             block.ffn.layers)),
+                attn=SubLayer(
+                    'attn',
+                    block.attn,
+                    block.norm1,
+                    False,
+                    w_msa,
+                    output_has_residual=False),
+                ffn=SubLayer(
+                    'ffn',
+                    block.ffn,
+                    block.norm2,
+                    False,
+                    block.ffn.layers,
+                    output_has_residual=False)),
             linears=dict(proj=w_msa.proj, **mlp_linears(block.ffn)),
             num_heads=w_msa.num_heads)
     except AttributeError as e:
@@ -59,4 +72,8 @@ def describe_swin_v2(backbone: nn.Module) -> ArchDescription:
             OutputNorm(i, f'norm{i}', backbone.stages[i].out_channels)
             for i in backbone.out_indices),
         stochastic_types=OPENMMLAB_STOCHASTIC,
-        missing=dict(qkv=_NO_QKV, prompt_attention=_NO_PROMPTS))
+        missing=dict(
+            qkv=_NO_QKV,
+            prompt_attention=_NO_PROMPTS,
+            merge_linears='mmpoly does not describe Swin-V2\'s patch '
+            'merging (it starts the next stage)'))

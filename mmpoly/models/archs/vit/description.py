@@ -81,4 +81,6 @@ def describe_vit(backbone: nn.Module) -> ArchDescription:
             OutputNorm(s, 'ln1' if i == last and backbone.final_norm else None,
                        width) for s, i in enumerate(backbone.out_indices)),
         stochastic_types=OPENMMLAB_STOCHASTIC,
-        prompt_attention=prompted_token_attention)
+        prompt_attention=prompted_token_attention,
+        missing=dict(merge_linears='a plain ViT keeps one resolution: it '
+                     'has no patch merging'))

@@ -3,19 +3,30 @@ from .adapter_matrices import (AdapterMatrix, DenseMatrix, FactoredMatrix,
                                PHMMatrix)
 from .adapter_weights import ACTIVATIONS, AdapterWeights, adapter_delta, linear
 from .bottleneck_adapter import BottleneckAdapter, build_adapter_matrix
+from .cpab import (cpab_integrate, cpab_velocity, cpab_velocity_basis,
+                   cpab_vertex_velocities)
+from .dora_branch import DoRABranch
 from .hypernetwork_layers import (AdapterGenerators, FullGenerator,
                                   LowRankGenerator, TaskProjector,
                                   reset_hypernetwork)
 from .ia3_scales import IA3Scales
 from .kronecker import kron_sum, kron_sum_vector
 from .lora_branch import LoRABranch
+from .mona_adapter import MonaAdapter
+from .singular_value_warp import FrozenSVD, SingularValueWarp
 from .stage_hypernetwork import StageHyperNetwork
+from .task_adaptive_filter import (FILTER_KINDS, DynamicTaskFilter, FilterNorm,
+                                   naive_task_filter)
 
 __all__ = [
     'AdapterMatrix', 'DenseMatrix', 'FactoredMatrix', 'PHMMatrix',
     'ACTIVATIONS', 'AdapterWeights', 'adapter_delta', 'linear',
-    'BottleneckAdapter', 'build_adapter_matrix', 'AdapterGenerators',
+    'BottleneckAdapter', 'build_adapter_matrix', 'DoRABranch',
+    'AdapterGenerators',
     'FullGenerator', 'LowRankGenerator', 'TaskProjector', 'reset_hypernetwork',
-    'IA3Scales', 'kron_sum', 'kron_sum_vector', 'LoRABranch',
-    'StageHyperNetwork'
+    'IA3Scales', 'kron_sum', 'kron_sum_vector', 'LoRABranch', 'MonaAdapter',
+    'StageHyperNetwork', 'FILTER_KINDS', 'DynamicTaskFilter', 'FilterNorm',
+    'naive_task_filter',
+    'cpab_integrate', 'cpab_velocity', 'cpab_velocity_basis',
+    'cpab_vertex_velocities', 'FrozenSVD', 'SingularValueWarp'
 ]

@@ -1,25 +1,22 @@
 """MTLoRA (Agiza et al., CVPR 2024): task-agnostic and task-specific
 low-rank adaptation with per-task features at the end of every stage."""
-from functools import partial
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
 from ....registry import TUNERS
-from ...archs import ArchDescription
-from ...run_mode import RunMode
-from ..base import BaseTuner, check_choice
+from ...archs import ArchDescription, BlockInfo
+from ..base import SharedLinear, TaskStreamTuner, check_choice
 from ..layers import LoRABranch
-from ..sites import (add_linear_branch, replace_linear_output,
-                     tokens_as_feature_map)
+from ..sites import add_linear_branch, frozen_linear
 
 #: How a task stream computes an adapted Linear of a stage's last block.
 STREAM_MODES = ('matrix', 'rerun')
 
 
 @TUNERS.register_module()
-class MTLoRA(BaseTuner):
+class MTLoRA(TaskStreamTuner):
     """Shared low-rank adaptation everywhere, task streams at stage ends.
 
     - Task-agnostic LoRA (rank ``shared_rank``) on ``qkv, proj, fc1, fc2``
@@ -31,6 +28,9 @@ class MTLoRA(BaseTuner):
     - Like the reference, the patch embedding, every LayerNorm, the
       patch-merging reductions and the relative-position tables of the
       backbone are trained too (``unfreeze``).
+    - MTLoRA+ (``merge_rank``): a shared LoRA on each patch merging's
+      reduction as well (the reduction itself then stays frozen: leave
+      ``'downsample.reduction'`` out of ``unfreeze``).
 
     Task streams (``stream_mode``):
 
@@ -47,9 +47,9 @@ class MTLoRA(BaseTuner):
       from its shared input with the frozen weights on the stream's own
       activations and both the shared and the task terms.
 
-    Task features are taken at the end of each stage, before patch merging,
-    like every other method of this benchmark, and go to the benchmark's
-    heads.
+    The mechanism (streams, features after the stage's patch merging when
+    the backbone's outputs are taken after it) is
+    :class:`~mmpoly.models.tuners.base.TaskStreamTuner`'s.
 
     Args:
         shared_rank: Rank of the task-agnostic LoRA (64 in the reference's
@@ -60,9 +60,9 @@ class MTLoRA(BaseTuner):
         shared_targets, task_targets: Linear roles adapted by each kind.
         unfreeze: Substrings of backbone parameter names to train as well.
         stream_mode: ``'matrix'`` or ``'rerun'`` (see above).
+        merge_rank: Rank of a shared LoRA on every patch merging's
+            reduction (MTLoRA+); None for none.
     """
-
-    own_run_mode = RunMode.TASK_STREAMS
 
     def __init__(self,
                  shared_rank: int = 64,
@@ -75,144 +75,106 @@ class MTLoRA(BaseTuner):
                                             'downsample.reduction',
                                             'relative_position_bias_table'),
                  stream_mode: str = 'matrix',
+                 merge_rank: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
-        super().__init__(init_cfg=init_cfg)
+        super().__init__(unfreeze=unfreeze, init_cfg=init_cfg)
         for name, targets in (('shared_targets', shared_targets),
                               ('task_targets', task_targets)):
             if len(set(targets)) != len(tuple(targets)):
                 raise ValueError(f'{name} must be distinct Linear roles, '
                                  f'got {tuple(targets)}')
+        for name, rank in (('shared_rank', shared_rank),
+                           ('task_rank', task_rank), ('merge_rank', merge_rank
+                                                      or 1)):
+            if rank < 1:
+                raise ValueError(f'{name} must be positive, got {rank}')
         self.shared_rank, self.task_rank = shared_rank, task_rank
+        self.merge_rank = merge_rank
         self.scale, self.dropout = scale, dropout
         self.shared_targets = tuple(shared_targets)
         self.task_targets = tuple(task_targets)
-        self.unfreeze = tuple(unfreeze)
         check_choice('stream_mode', stream_mode, STREAM_MODES)
         self.stream_mode = stream_mode
         self.shared = nn.ModuleList()
         self.task = nn.ModuleDict()
-        self.unfrozen: List[str] = []
-        self._stream: Optional[str] = None
-        self._outputs: Dict[Tuple[int, str], torch.Tensor] = {}
-        # (stage, Linear role) -> the shared pass's frozen output and
-        # shared term of that Linear in the stage's last block
-        self._shared: Dict[Tuple[int, str],
-                           Tuple[torch.Tensor, Optional[torch.Tensor]]] = {}
-
-    def attach(self,
-               backbone: nn.Module,
-               tasks: Sequence[str],
-               arch: Optional[ArchDescription] = None) -> None:
-        super().attach(backbone, tasks, arch)
-        for name, p in backbone.named_parameters():
-            if any(pattern in name for pattern in self.unfreeze):
-                p.requires_grad = True
-                self.unfrozen.append(name)
+        self.merge_lora = nn.ModuleList()
 
     def check_backbone(self, arch: ArchDescription) -> None:
         arch.require_linears(
             self.name,
             list(dict.fromkeys(self.shared_targets + self.task_targets)))
+        if self.merge_rank is not None:
+            arch.require_merge_linears(self.name)
+
+    def _branch(self, linear: nn.Linear, rank: int) -> LoRABranch:
+        return LoRABranch(
+            linear.in_features,
+            linear.out_features,
+            rank,
+            branch_norm=False,
+            scale=self.scale,
+            dropout=self.dropout)
 
     def build_modules(self, backbone: nn.Module,
                       arch: ArchDescription) -> None:
-
-        def branch(linear, rank):
-            return LoRABranch(
-                linear.in_features,
-                linear.out_features,
-                rank,
-                branch_norm=False,
-                scale=self.scale,
-                dropout=self.dropout)
-
-        for s, blocks in enumerate(arch.stages):
-            self.shared.append(
-                self.in_stage(
-                    s,
-                    nn.ModuleList(
-                        nn.ModuleDict({
-                            n: branch(lin, self.shared_rank)
-                            for n, lin in b.linears.items()
-                            if n in self.shared_targets
-                        }) for b in blocks)))
+        self.shared = self.per_block(
+            arch,
+            lambda info: nn.ModuleDict({
+                n: self._branch(lin, self.shared_rank)
+                for n, lin in info.linears.items() if n in self.shared_targets
+            }))
         for t in self.tasks:
             self.task[t] = nn.ModuleList(
                 self.in_stage(
                     s,
                     nn.ModuleDict({
-                        n: branch(lin, self.task_rank)
+                        n: self._branch(lin, self.task_rank)
                         for n, lin in blocks[-1].linears.items()
                         if n in self.task_targets
                     })) for s, blocks in enumerate(arch.stages))
+        if self.merge_rank is not None:
+            self.merge_lora = nn.ModuleList(
+                self.in_stage(s, self._branch(lin, self.merge_rank))
+                for s, lin in enumerate(arch.merge_linears[:-1]))
 
     def install_hooks(self, backbone: nn.Module,
                       arch: ArchDescription) -> List:
-        handles = []
-        for info in arch.blocks:
-            last = info.index == len(arch.stages[info.stage]) - 1
-            for name, linear in info.linears.items():
-                if last and name in self.shared_targets + self.task_targets:
-                    handles += replace_linear_output(
-                        linear,
-                        partial(self._last_block, info.stage, info.index,
-                                name))
-                elif name in self.shared_targets:
-                    handles += add_linear_branch(
-                        linear, self.shared[info.stage][info.index][name])
-            if last:
-                handles.append(
-                    info.block.register_forward_hook(
-                        partial(self._task_streams, info.stage)))
+        handles = super().install_hooks(backbone, arch)
+        for branch, linear in zip(self.merge_lora, arch.merge_linears):
+            handles += add_linear_branch(linear, branch)
         return handles
 
-    def _last_block(self, stage: int, index: int, name: str, x: torch.Tensor,
-                    frozen: torch.Tensor) -> torch.Tensor:
-        """A Linear of a stage's last block: ``frozen = W x + b``; in the
-        shared pass ``x`` is the shared input, in a stream the stream's."""
-        shared = self.shared[stage][index]
-        if self._stream is None:  # the shared pass
-            term = shared[name](x) if name in shared else None
-            self._shared[stage, name] = (frozen, term)
-            return frozen if term is None else frozen + term
-        task = self.task[self._stream][stage]
+    def block_hooks(self, info: BlockInfo) -> List:
+        if self.is_last(info):
+            return []
+        shared = self.shared[info.stage][info.index]
+        return [
+            h for name, linear in info.linears.items() if name in shared
+            for h in add_linear_branch(linear, shared[name])
+        ]
+
+    def shared_linear(
+            self, info: BlockInfo, name: str, linear: nn.Linear,
+            x: torch.Tensor) -> Tuple[Optional[torch.Tensor], torch.Tensor]:
+        frozen = frozen_linear(linear, x)
+        shared = self.shared[info.stage][info.index]
+        return frozen, (frozen + shared[name](x) if name in shared else frozen)
+
+    def stream_linear(self, task: str, info: BlockInfo, name: str,
+                      linear: nn.Linear, x: torch.Tensor,
+                      shared: SharedLinear) -> torch.Tensor:
+        """In ``'matrix'`` mode a task-adapted Linear is the frozen output
+        of the shared input plus the task's term on the stream's input;
+        any other Linear (``qkv``) gives the shared pass's output. In
+        ``'rerun'`` mode every Linear runs on the stream's input with the
+        shared and the task's terms."""
+        task_terms = self.task[task][info.stage]
         if self.stream_mode == 'rerun':
-            out = frozen + shared[name](x) if name in shared else frozen
-            return out + task[name](x) if name in task else out
-        frozen_shared, term = self._shared[stage, name]
-        if name in task:
-            return frozen_shared + task[name](x)
-        # not task-adapted (qkv): the shared pass's output, so attention
-        # is the shared stream's
-        return frozen_shared if term is None else frozen_shared + term
-
-    def _task_streams(self, stage: int, block: nn.Module, args,
-                      output) -> None:
-        """After the shared last block of a stage, run it once per task.
-
-        The streams call ``block.forward``, not ``block(...)``: the block's
-        own hooks (this one) do not run again, so there is no re-entry,
-        while the hooks of its Linear layers do, and give each Linear its
-        stream output (:meth:`_last_block`; :attr:`_stream` names the
-        task).
-        """
-        for task in self.tasks:
-            self._stream = task
-            try:
-                self._outputs[stage, task] = block.forward(*args)
-            finally:
-                self._stream = None
-
-    def finish_pass(self, task: Optional[str]) -> None:
-        self._outputs.clear()
-        self._shared.clear()
-
-    def task_features(self, task: str, feats, out_indices) -> tuple:
-        """Replace each output by the task's stream output of its stage,
-        laid out like the shared output."""
-        return tuple(
-            tokens_as_feature_map(self._outputs[norm.stage, task], x)
-            for norm, x in zip(self.arch.out_norms, feats))
+            out = self.shared_linear(info, name, linear, x)[1]
+            return out + task_terms[name](x) if name in task_terms else out
+        if name in task_terms:
+            return shared.frozen + task_terms[name](x)
+        return shared.output
 
     def init_weights(self) -> None:
         super().init_weights()

@@ -8,6 +8,9 @@ from typing import Callable, List
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
+
+from .forward_sites import ForwardOverride
 
 Branch = Callable[[torch.Tensor], torch.Tensor]
 
@@ -51,3 +54,17 @@ def replace_linear_output(
         return output(args[0], out)
 
     return [linear.register_forward_hook(replace)]
+
+
+def frozen_linear(linear: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    """The Linear's own computation ``W x + b`` (whatever overrides its
+    instance's ``forward``)."""
+    return F.linear(x, linear.weight, linear.bias)
+
+
+def override_linear(linear: nn.Linear,
+                    forward: Callable[[torch.Tensor], torch.Tensor]) -> List:
+    """``forward(x)`` in place of the Linear's computation: unlike
+    :func:`replace_linear_output`, ``W x + b`` is not computed unless
+    ``forward`` asks for it (:func:`frozen_linear`)."""
+    return [ForwardOverride(linear, forward)]

@@ -1,0 +1,69 @@
+# The MTLoRA protocol's schedule, in epochs of PASCAL-Context train (4,998
+# images) at 32 images per iteration (the authors' command line: one GPU,
+# batch 32; the last partial batch of an epoch is dropped, 156 iterations an
+# epoch):
+# - AdamW (betas 0.9 / 0.999, eps 1e-8), weight decay 0.05 except on 1-D
+#   tensors and biases (norms, biases, scales; the relative-position tables
+#   are 2-D and decayed);
+# - learning rate 5e-4 x batch / 512 (3.125e-5 at batch 32): scale it with
+#   your total batch, as the authors do;
+# - 20 epochs of linear warm-up from 1e-3 x that rate, then cosine decay per
+#   iteration to 1e-2 x that rate, 300 epochs in all;
+# - gradient-norm clipping at 5.0. The authors train with mixed precision
+#   (`tools/train.py --amp` on a GPU).
+# Validation and checkpoints every 20 epochs; the best Δm is kept.
+train_images = 4998
+batch_size = 32
+iters_per_epoch = train_images // batch_size
+epochs = 300
+warmup_epochs = 20
+lr = 5e-4 * batch_size / 512
+max_iters = epochs * iters_per_epoch
+warmup_iters = warmup_epochs * iters_per_epoch
+val_interval = 20 * iters_per_epoch
+
+optim_wrapper = dict(
+    type='OptimWrapper',
+    constructor='TrainableOptimWrapperConstructor',
+    optimizer=dict(
+        type='AdamW',
+        lr=lr,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.05),
+    paramwise_cfg=dict(
+        norm_decay_mult=0., bias_decay_mult=0., flat_decay_mult=0.),
+    clip_grad=dict(max_norm=5.0, norm_type=2))
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1e-3,
+        by_epoch=False,
+        begin=0,
+        end=warmup_iters),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=lr * 1e-2,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=max_iters),
+]
+train_cfg = dict(
+    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=val_interval,
+        max_keep_ckpts=2,
+        save_best='delta_m',
+        rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='MultiTaskVisualizationHook', interval=500),
+)
+randomness = dict(seed=0)

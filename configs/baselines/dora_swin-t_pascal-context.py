@@ -1,0 +1,3 @@
+# dora: frozen ImageNet-1k Swin-T, PASCAL-Context (4 tasks).
+_base_ = ['../_base_/peft_swin-t_pascal-context.py', '../_base_/methods/dora.py']
+model = dict(backbone=dict(tuner={{_base_.tuner}}))

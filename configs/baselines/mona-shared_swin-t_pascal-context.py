@@ -1,0 +1,6 @@
+# mona-shared on a frozen ImageNet-1k Swin-T, PASCAL-Context (4 tasks).
+_base_ = [
+    '../_base_/peft_swin-t_pascal-context.py',
+    '../_base_/methods/mona-shared.py'
+]
+model = dict(backbone=dict(tuner={{_base_.tuner}}))

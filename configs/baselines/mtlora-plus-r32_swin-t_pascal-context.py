@@ -1,0 +1,3 @@
+# mtlora-plus_swin-t_pascal-context.py with shared_rank=32, merge_rank=32.
+_base_ = ['./mtlora-plus_swin-t_pascal-context.py']
+model = dict(backbone=dict(tuner=dict(shared_rank=32, merge_rank=32)))

@@ -1,0 +1,3 @@
+# tadformer-naive_swin-t_pascal-context.py with rank=16.
+_base_ = ['./tadformer-naive_swin-t_pascal-context.py']
+model = dict(backbone=dict(tuner=dict(rank=16)))

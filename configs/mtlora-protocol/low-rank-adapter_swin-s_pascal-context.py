@@ -1,0 +1,3 @@
+# low-rank-adapter_swin-t_pascal-context.py with Swin-S.
+_base_ = ['./low-rank-adapter_swin-t_pascal-context.py', '../_base_/models/swin_sizes.py']
+model = dict(backbone=dict(backbone={{_base_.swin_s}}))

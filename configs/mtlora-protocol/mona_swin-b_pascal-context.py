@@ -1,0 +1,3 @@
+# mona_swin-t_pascal-context.py with Swin-B.
+_base_ = ['./mona_swin-t_pascal-context.py', '../_base_/models/swin_sizes.py']
+model = dict(backbone=dict(backbone={{_base_.swin_b}}))

@@ -1,0 +1,3 @@
+# mona: frozen ImageNet-1k Swin-T, the MTLoRA protocol, PASCAL-Context (4 tasks).
+_base_ = ['../_base_/mtlora-protocol_swin-t_pascal-context.py', '../_base_/methods/mona.py']
+model = dict(backbone=dict(tuner={{_base_.tuner}}))

@@ -1,0 +1,3 @@
+# mtlora-plus_swin-t_pascal-context.py with Swin-S.
+_base_ = ['./mtlora-plus_swin-t_pascal-context.py', '../_base_/models/swin_sizes.py']
+model = dict(backbone=dict(backbone={{_base_.swin_s}}))

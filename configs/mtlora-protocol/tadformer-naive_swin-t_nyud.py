@@ -1,0 +1,3 @@
+# tadformer-naive: frozen ImageNet-1k Swin-T, the MTLoRA protocol, NYUD-v2 (4 tasks).
+_base_ = ['../_base_/mtlora-protocol_swin-t_nyud.py', '../_base_/methods/tadformer-naive.py']
+model = dict(backbone=dict(tuner={{_base_.tuner}}))

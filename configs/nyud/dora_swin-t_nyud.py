@@ -1,0 +1,3 @@
+# dora on a frozen ImageNet-1k Swin-T, NYUD-v2 (4 tasks).
+_base_ = ['./_base_/peft_swin-t_nyud.py', '../_base_/methods/dora.py']
+model = dict(backbone=dict(tuner={{_base_.tuner}}))

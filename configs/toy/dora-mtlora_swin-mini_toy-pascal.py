@@ -1,0 +1,6 @@
+# dora-mtlora on the synthetic toy data (frozen, randomly initialised small Swin).
+_base_ = [
+    './_base_/peft_swin-mini_toy-pascal.py',
+    '../_base_/methods/dora-mtlora.py'
+]
+model = dict(backbone=dict(tuner={{_base_.tuner}}))

@@ -1,0 +1,3 @@
+# dora-mtlora: the MTLoRA protocol on the synthetic toy data (small Swin).
+_base_ = ['../_base_/mtlora-protocol_swin-mini_toy-pascal.py', '../../_base_/methods/dora-mtlora.py']
+model = dict(backbone=dict(tuner={{_base_.tuner}}))

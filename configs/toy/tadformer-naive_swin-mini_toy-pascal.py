@@ -1,0 +1,3 @@
+# tadformer-naive on the synthetic toy data (frozen, randomly initialised small Swin).
+_base_ = ['./_base_/peft_swin-mini_toy-pascal.py', '../_base_/methods/tadformer-naive.py']
+model = dict(backbone=dict(tuner={{_base_.tuner}}))
