@@ -9,13 +9,5 @@
 # reconstruction: the DoRA form of W + s·B_t·A_t with W on the shared input).
 # With the MTLoRA-protocol backbone and decoders: 5,027,450 / 6,157,946 /
 # 8,418,938 trainable for shared rank 16 / 32 / 64.
-tuner = dict(
-    type='DoRAMTLoRA',
-    shared_rank=64,
-    task_rank=4,
-    scale=4.0,
-    dropout=0.05,
-    shared_targets=('qkv', 'proj', 'fc1', 'fc2'),
-    task_targets=('proj', 'fc1', 'fc2'),
-    unfreeze=('patch_embed', 'norm', 'downsample.reduction',
-              'relative_position_bias_table'))
+_base_ = ['./mtlora.py']
+tuner = dict(type='DoRAMTLoRA')

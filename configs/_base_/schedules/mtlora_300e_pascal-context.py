@@ -11,7 +11,9 @@
 #   iteration to 1e-2 x that rate, 300 epochs in all;
 # - gradient-norm clipping at 5.0. The authors train with mixed precision
 #   (`tools/train.py --amp` on a GPU).
-# Validation and checkpoints every 20 epochs; the best Δm is kept.
+# Validation and checkpoints every 20 epochs; the best Δm is kept (the hooks
+# of adamw_cosine_40k.py).
+_base_ = ['./adamw_cosine_40k.py']
 train_images = 4998
 batch_size = 32
 iters_per_epoch = train_images // batch_size
@@ -23,17 +25,13 @@ warmup_iters = warmup_epochs * iters_per_epoch
 val_interval = 20 * iters_per_epoch
 
 optim_wrapper = dict(
-    type='OptimWrapper',
-    constructor='TrainableOptimWrapperConstructor',
-    optimizer=dict(
-        type='AdamW',
-        lr=lr,
-        betas=(0.9, 0.999),
-        eps=1e-8,
-        weight_decay=0.05),
+    optimizer=dict(lr=lr, eps=1e-8),
     paramwise_cfg=dict(
-        norm_decay_mult=0., bias_decay_mult=0., flat_decay_mult=0.),
-    clip_grad=dict(max_norm=5.0, norm_type=2))
+        _delete_=True,
+        norm_decay_mult=0.,
+        bias_decay_mult=0.,
+        flat_decay_mult=0.),
+    clip_grad=dict(max_norm=5.0))
 param_scheduler = [
     dict(
         type='LinearLR',
@@ -48,22 +46,6 @@ param_scheduler = [
         begin=warmup_iters,
         end=max_iters),
 ]
-train_cfg = dict(
-    type='IterBasedTrainLoop', max_iters=max_iters, val_interval=val_interval)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook',
-        by_epoch=False,
-        interval=val_interval,
-        max_keep_ckpts=2,
-        save_best='delta_m',
-        rule='greater'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='MultiTaskVisualizationHook', interval=500),
-)
+train_cfg = dict(max_iters=max_iters, val_interval=val_interval)
+default_hooks = dict(checkpoint=dict(interval=val_interval))
 randomness = dict(seed=0)

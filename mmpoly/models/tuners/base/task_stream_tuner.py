@@ -23,6 +23,17 @@ from ...run_mode import RunMode
 from ..sites import frozen_linear, override_linear, tokens_as_feature_map
 from .base_tuner import BaseTuner
 
+#: The backbone tensors MTLoRA trains besides its own modules (Swin names:
+#: patch embedding, every LayerNorm, the patch-merging reductions, the
+#: relative-position tables), the default ``unfreeze`` of the methods of its
+#: protocol.
+MTLORA_UNFREEZE = ('patch_embed', 'norm', 'downsample.reduction',
+                   'relative_position_bias_table')
+#: The Linear roles MTLoRA adapts: shared in every block, per task in the
+#: stage's last block.
+SHARED_TARGETS = ('qkv', 'proj', 'fc1', 'fc2')
+TASK_TARGETS = ('proj', 'fc1', 'fc2')
+
 
 @dataclass
 class SharedLinear:

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 
 from ....registry import TUNERS
 from ...archs import ArchDescription, BlockInfo
-from ..base import SharedLinear, TaskStreamTuner
+from ..base import (MTLORA_UNFREEZE, SHARED_TARGETS, TASK_TARGETS,
+                    SharedLinear, TaskStreamTuner)
 from ..layers import FrozenSVD, SingularValueWarp
 from ..sites import frozen_linear, override_linear
 
@@ -73,11 +74,9 @@ class DiTASK(TaskStreamTuner):
                  tess_size: int = 64,
                  task_tess_size: int = 4,
                  dropout: float = 0.05,
-                 shared_targets: Sequence[str] = ('qkv', 'proj', 'fc1', 'fc2'),
-                 task_targets: Sequence[str] = ('proj', 'fc1', 'fc2'),
-                 unfreeze: Sequence[str] = ('patch_embed', 'norm',
-                                            'downsample.reduction',
-                                            'relative_position_bias_table'),
+                 shared_targets: Sequence[str] = SHARED_TARGETS,
+                 task_targets: Sequence[str] = TASK_TARGETS,
+                 unfreeze: Sequence[str] = MTLORA_UNFREEZE,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(unfreeze=unfreeze, init_cfg=init_cfg)
         for name, targets in (('shared_targets', shared_targets),

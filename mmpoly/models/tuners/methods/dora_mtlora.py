@@ -7,7 +7,8 @@ import torch.nn as nn
 
 from ....registry import TUNERS
 from ...archs import ArchDescription, BlockInfo
-from ..base import SharedLinear, TaskStreamTuner
+from ..base import (MTLORA_UNFREEZE, SHARED_TARGETS, TASK_TARGETS,
+                    SharedLinear, TaskStreamTuner)
 from ..layers import DoRABranch
 from ..sites import frozen_linear, replace_linear_output
 from .mtlora import MTLoRA
@@ -77,11 +78,9 @@ class DoRAMTLoRA(MTLoRA):
                  task_rank: int = 4,
                  scale: float = 4.0,
                  dropout: float = 0.05,
-                 shared_targets: Sequence[str] = ('qkv', 'proj', 'fc1', 'fc2'),
-                 task_targets: Sequence[str] = ('proj', 'fc1', 'fc2'),
-                 unfreeze: Sequence[str] = ('patch_embed', 'norm',
-                                            'downsample.reduction',
-                                            'relative_position_bias_table'),
+                 shared_targets: Sequence[str] = SHARED_TARGETS,
+                 task_targets: Sequence[str] = TASK_TARGETS,
+                 unfreeze: Sequence[str] = MTLORA_UNFREEZE,
                  stream_mode: str = 'matrix',
                  merge_rank: Optional[int] = None,
                  init_cfg: Optional[dict] = None) -> None:
