@@ -307,7 +307,7 @@ def test_toy_config_trains_through_runner(method, toy_root, tmp_path):
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize('method', ['mtlora', 'tadformer'])
+@pytest.mark.parametrize('method', ['tadformer'])
 def test_mtlora_protocol_toy_config_trains_through_runner(
         method, toy_root, tmp_path):
     """The MTLoRA protocol's model (features after patch merging, per-task
