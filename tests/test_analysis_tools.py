@@ -28,7 +28,8 @@ def test_benchmark_tool_with_floors():
         'tools/analysis/benchmark.py', TOY_POLY, TOY_MTFT, '--floor', '--size',
         '64', '--batch', '1', '--iters', '1', '--json'
     ])
-    rows = json.loads(out[out.index('['):])
+    result = json.loads(out)
+    rows = result['rows']
     assert [(osp.basename(r['config']), r['variant'])
             for r in rows] == [(osp.basename(TOY_POLY), 'method'),
                                (osp.basename(TOY_POLY), 'floor'),
@@ -40,6 +41,12 @@ def test_benchmark_tool_with_floors():
     method, floor = rows[0], rows[1]
     assert method['generate_calls_warm'] == 0  # eval cache: no generation
     assert floor['trainable'] < method['trainable']
+    # the method's step as a multiple of its floors', from the same rows
+    (ratios, ) = result['floor_ratios']
+    assert ratios['vs_floor'] == pytest.approx(method['train_step_s'] /
+                                               floor['train_step_s'])
+    assert ratios['vs_floor_fwd'] == pytest.approx(method['train_step_s'] /
+                                                   rows[2]['train_step_s'])
 
 
 def test_checkpoint_size_tool():

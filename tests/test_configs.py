@@ -1,4 +1,5 @@
 """Every config parses, names real things, and its model builds."""
+import functools
 import glob
 import os.path as osp
 import re
@@ -37,8 +38,10 @@ def test_config_is_complete(path):
     assert 'tasks' not in cfg.model and 'decode_heads' not in cfg.model
     build_tasks(cfg.tasks)
     assert METRICS.get(cfg.val_evaluator.type) is not None
-    # ... and every component gets them
-    applied = load_config(path)
+    # ... and every component gets them; load_config also checks the
+    # numeric settings (learning rates, iterations, intervals, batch
+    # sizes) of every shipped config
+    applied = load_config(cfg)
     for where in (applied.model, applied.train_dataloader.dataset,
                   applied.val_dataloader.dataset,
                   applied.test_dataloader.dataset, applied.val_evaluator,
@@ -101,10 +104,17 @@ def _without_swin(value):
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _parsed(path: str) -> dict:
+    """``path`` parsed once (each Swin-T config is the sibling of several
+    larger ones); callers do not modify it."""
+    return Config.fromfile(path).to_dict()
+
+
 @pytest.mark.parametrize('path', SWIN_LARGER, ids=rel)
 def test_larger_swin_sizes_change_only_the_backbone(path):
-    small = Config.fromfile(_swin_t_sibling(path)).to_dict()
-    large = Config.fromfile(path).to_dict()
+    small = _parsed(_swin_t_sibling(path))
+    large = _parsed(path)
     # the size entries of swin_sizes.py the larger config imports
     large = {k: v for k, v in large.items() if k in small}
     assert _without_swin(large) == _without_swin(small)

@@ -50,6 +50,11 @@ def parse_args():
         help='--out DIR already holds the results of an earlier run: remove '
         'the files its manifest (.mmpoly-manifest.json) lists instead of '
         'refusing; other files are kept')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed-precision inference (test_cfg.fp16=True: bfloat16 on a '
+        'CPU, float16 on a GPU; predictions and metrics stay float32)')
     add_runner_args(parser)
     add_strict_arg(parser, 'the one tested')
     return parser.parse_args()
@@ -84,6 +89,8 @@ def main():
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} not found')
     cfg.load_from = args.checkpoint
+    if args.amp:  # MMEngine's TestLoop runs the model under its autocast
+        cfg.test_cfg.fp16 = True
     before = None
     if args.out:
         # the process group is not up yet: the launcher's RANK says which

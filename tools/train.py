@@ -3,6 +3,7 @@
 Example:
     python tools/train.py configs/polyhistor_swin-b.py
     python tools/train.py polyhistor_swin-b            # short form
+    python tools/train.py polyhistor_swin-b --amp      # mixed precision
     bash tools/dist_train.sh configs/polyhistor_swin-b.py 4
 
 One training at a time per work dir: ``<work_dir>/train.lock`` (see
@@ -19,6 +20,10 @@ from mmpoly.utils import check_data_roots, finish_distributed, process_rank
 from mmpoly.utils.cli import run_tool
 from mmpoly.utils.tool_args import (add_runner_args, add_strict_arg,
                                     build_runner, load_runner_config)
+
+#: Optimiser wrappers that already train in mixed precision (``--amp``
+#: keeps them).
+AMP_WRAPPERS = ('MultiTaskAmpOptimWrapper', 'AmpOptimWrapper')
 
 
 def parse_args():
@@ -39,7 +44,11 @@ def parse_args():
         help='resume from the latest checkpoint in the work dir if there '
         'is one, else start afresh')
     parser.add_argument(
-        '--amp', action='store_true', help='mixed-precision training')
+        '--amp',
+        action='store_true',
+        help='mixed-precision training (MultiTaskAmpOptimWrapper: bfloat16 '
+        'on a CPU, float16 with dynamic loss scaling on a GPU; '
+        '--cfg-options optim_wrapper.dtype=bfloat16 to choose)')
     add_runner_args(parser)
     add_strict_arg(parser, 'load_from and --resume')
     return parser.parse_args()
@@ -49,9 +58,8 @@ def main():
     args = parse_args()
     install_file_backends()  # atomic writes, safe checkpoint loading
     cfg = load_runner_config(args)
-    if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.amp and cfg.optim_wrapper.get('type') not in AMP_WRAPPERS:
+        cfg.optim_wrapper.type = 'MultiTaskAmpOptimWrapper'
     # one training per work dir (rank 0 holds the lock for all ranks)
     lock = (
         WorkDirLock(cfg.work_dir)

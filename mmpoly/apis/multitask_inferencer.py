@@ -19,6 +19,7 @@ from mmseg.registry import DATASETS, TRANSFORMS
 from ..engine.checkpoint_fit import (check_checkpoint_fits,
                                      checkpoint_state_dict)
 from ..engine.file_backends import install_file_backends
+from ..engine.optim.autocast_context import autocast_context, autocast_dtype
 from ..models.backbones.load_report import backbone_load_line
 from ..models.backbones.pretrained_layouts import refuse_pretrained_file
 from ..tasks.label_io import as_stored
@@ -55,6 +56,9 @@ class MultiTaskInferencer(BaseInferencer):
         device: ``'cpu'``, ``'cuda'``...; default: CUDA when available.
         strict: Refuse a checkpoint that is not the model's (see
             :func:`~mmpoly.engine.check_checkpoint_fits`); False only warns.
+        amp: Run the model in mixed precision: True for the device's
+            default (bfloat16 on a CPU, float16 on a GPU), or
+            ``'bfloat16'`` / ``'float16'``. Predictions stay float32.
 
     Calling it (:meth:`__call__`) returns ``dict(predictions=...,
     visualization=...)``: per image a dict of task -> ``(C, H, W)`` NumPy
@@ -74,7 +78,8 @@ class MultiTaskInferencer(BaseInferencer):
                  model: Union[str, Config],
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
-                 strict: bool = True) -> None:
+                 strict: bool = True,
+                 amp: Union[bool, str] = False) -> None:
         init_default_scope('mmseg')
         install_file_backends()
         self._weights, self._strict = weights, strict
@@ -98,6 +103,10 @@ class MultiTaskInferencer(BaseInferencer):
             logger.setLevel(level)
         if self._load_line:  # logged once the level is back
             logger.info(self._load_line)
+        #: The autocast dtype, or None (float32).
+        self.amp_dtype = autocast_dtype(
+            next(self.model.parameters()).device,
+            None if isinstance(amp, bool) else amp) if amp else None
         dataset = DATASETS.get(cfg.test_dataloader.dataset.type)
         if self.visualizer is not None:  # class names for the legends
             self.visualizer.dataset_meta = dict(
@@ -200,7 +209,17 @@ class MultiTaskInferencer(BaseInferencer):
     @torch.no_grad()
     def forward(self, inputs: dict, tasks: Optional[Sequence[str]] = None):
         data = self.model.data_preprocessor(inputs, False)
-        return self.model.predict(data['inputs'], data['data_samples'], tasks)
+        with self._autocast():
+            return self.model.predict(data['inputs'], data['data_samples'],
+                                      tasks)
+
+    def _autocast(self) -> torch.autocast:
+        """The model's autocast context (one that changes nothing
+        without ``amp``)."""
+        return autocast_context(
+            next(self.model.parameters()).device,
+            self.amp_dtype,
+            enabled=self.amp_dtype is not None)
 
     # ---------------------------------------------------------- outputs
     def visualize(self,

@@ -4,6 +4,8 @@ from .config_tasks import apply_config_tasks
 from .file_backends import file_backends_installed, install_file_backends
 from .hooks import MultiTaskVisualizationHook, RandomStateHook
 from .multitask_ddp import MultiTaskDDP
+from .optim import (AMP_DTYPES, MultiTaskAmpOptimWrapper, autocast_context,
+                    autocast_dtype)
 from .optim_constructor import TrainableOptimWrapperConstructor
 from .runner import MultiTaskRunner
 
@@ -12,5 +14,7 @@ __all__ = [
     'MultiTaskRunner', 'apply_config_tasks',
     'TrainableOptimWrapperConstructor', 'MultiTaskVisualizationHook',
     'RandomStateHook', 'CheckpointMismatchError', 'check_checkpoint_fits',
-    'install_file_backends', 'file_backends_installed'
+    'install_file_backends', 'file_backends_installed',
+    'MultiTaskAmpOptimWrapper', 'autocast_context', 'autocast_dtype',
+    'AMP_DTYPES'
 ]

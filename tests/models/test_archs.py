@@ -113,6 +113,41 @@ def test_vit_prompted_attention_with_no_prompts_is_the_attention():
         prompted, plain)
 
 
+@pytest.mark.parametrize('family', ['swin', 'vit'])
+def test_attention_from_projection_input_is_the_attention(family):
+    """The attention sub-layer's output recomputed from the input of its
+    ``proj`` (what task streams sharing the attention use) equals the
+    sub-layer's own (Swin: a shifted block, windows merged back)."""
+    arch = describe_backbone(backbone(family))
+    info = arch.blocks[1]
+    module = info.sublayers['attn'].module
+    args = (torch.randn(2, 64, 32), (8, 8)) if family == 'swin' else \
+        (torch.randn(2, 9, 32), )
+    seen = []
+    handle = info.linears['proj'].register_forward_hook(
+        lambda m, a, o: seen.append(a[0]))
+    with torch.no_grad():
+        plain = module(*args)
+        again = arch.attention_from_projection(module, seen[0], *args)
+    handle.remove()
+    torch.testing.assert_close(again, plain)
+
+
+def test_swin_stream_merge_is_the_patch_merging():
+    """The merge task streams' outputs go through (mmpretrain's
+    out_after_downsample) equals the stage's PatchMerging: one permutation
+    in place of its Unfold on even grids, the module itself on odd ones."""
+    swin = MODELS.build(
+        dict(MINI_FAMILIES['swin']['backbone'], out_after_downsample=True))
+    arch = describe_backbone(swin)
+    merge, merging = arch.out_norms[0].merge, swin.stages[0].downsample
+    for hw in ((8, 6), (7, 5)):
+        y = torch.randn(2, hw[0] * hw[1], 32)
+        with torch.no_grad():
+            torch.testing.assert_close(
+                merge(y, (None, hw)), merging(y, hw)[0], rtol=0, atol=0)
+
+
 def test_tokens_as_feature_map_drops_extra_tokens():
     like = torch.zeros(2, 4, 3, 5)
     tokens = torch.arange(2 * 16 * 4.).view(2, 16, 4)  # a class token + 15

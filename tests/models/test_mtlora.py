@@ -45,7 +45,9 @@ def test_matrix_stream_is_frozen_shared_plus_task_term():
         backbone.forward_tasks(torch.randn(1, 3, 64, 64), TASKS)
     for h in handles:
         h.remove()
-    for name in ('qkv', 'proj', 'fc1', 'fc2'):
+    # attention once, on the shared stream: the streams start at proj
+    assert len(calls['qkv']) == 1
+    for name in ('proj', 'fc1', 'fc2'):
         # the shared pass, then one stream per task
         assert len(calls[name]) == 1 + len(TASKS), name
     linears = info.linears
@@ -57,11 +59,51 @@ def test_matrix_stream_is_frozen_shared_plus_task_term():
             lin = linears[name]
             want = F.linear(x_shared, lin.weight, lin.bias) + lora[name](x_t)
             torch.testing.assert_close(y_t, want)
-        # attention once, on the shared stream
-        torch.testing.assert_close(calls['qkv'][k][1], calls['qkv'][0][1])
+        # proj reads the shared attention output
         torch.testing.assert_close(calls['proj'][k][0], calls['proj'][0][0])
         # and fc1 reads the stream's own activations, not the shared ones
         assert not torch.allclose(calls['fc1'][k][0], calls['fc1'][0][0])
+
+
+def test_matrix_stream_dropout_is_drawn_once_per_linear():
+    """In training, as in the reference: the task term at proj reads the
+    shared term's dropped-out input (one mask per Linear of the shared
+    pass), those at fc1 and fc2 the stream's activations without
+    dropout."""
+    backbone = build_peft_backbone(
+        dict(type='MTLoRA', shared_rank=2, task_rank=2, dropout=0.5),
+        tasks=TASKS,
+        per_task_out_norms=False).train()
+    tuner = backbone.tuner
+    stage = 1
+    info = tuner.arch.stages[stage][-1]
+    shared_proj = tuner.shared[stage][-1]['proj']
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in tuner.parameters():
+            p.normal_(std=0.1)
+        for t in TASKS:  # each task's proj term equal to the shared one
+            tuner.task[t][stage]['proj'].load_state_dict(
+                shared_proj.state_dict())
+    calls, handles = record_linears(info)
+    with torch.no_grad():
+        backbone.forward_tasks(torch.randn(1, 3, 64, 64), TASKS)
+    for h in handles:
+        h.remove()
+    x, y = calls['proj'][0]
+    lin = info.linears['proj']
+    with torch.no_grad():  # dropout is on
+        undropped = F.linear(x, lin.weight, lin.bias) + shared_proj.low_rank(x)
+    assert not torch.allclose(y, undropped)
+    for k, task in enumerate(TASKS, start=1):
+        torch.testing.assert_close(calls['proj'][k][1], y)  # the same mask
+        for name in ('fc1', 'fc2'):
+            x_t, y_t = calls[name][k]
+            lin = info.linears[name]
+            with torch.no_grad():
+                want = F.linear(calls[name][0][0], lin.weight, lin.bias) + \
+                    tuner.task[task][stage][name].low_rank(x_t)
+            torch.testing.assert_close(y_t, want)
 
 
 def test_stream_output_is_its_residual_sum():
@@ -204,3 +246,51 @@ def test_streams_keep_the_backbones_own_output_norms():
         plain = backbone.backbone(x)
     for a, b in zip(feats['sal'], plain):
         assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_streams_sharing_attention_equal_recomputing_it(monkeypatch):
+    """Streams that take the shared pass's attention output instead of
+    recomputing the attention (whose qkv is the shared one) give the same
+    features and gradients (fp64, no dropout), with one attention per pass
+    (DiTASK's streams: tests/models/test_ditask.py)."""
+    from mmpoly.models.tuners.base import TaskStreamTuner
+
+    def build_double():
+        return build_peft_backbone(
+            dict(type='MTLoRA', shared_rank=4, task_rank=2),
+            swin=merged_swin(),
+            tasks=TASKS,
+            per_task_out_norms=False).double().eval()
+
+    shared = build_double()
+    with monkeypatch.context() as m:
+        m.setattr(TaskStreamTuner, '_shares_attention',
+                  lambda self, info: False)
+        recomputed = build_double()
+    torch.manual_seed(2)
+    with torch.no_grad():
+        for p in shared.tuner.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    recomputed.load_state_dict(shared.state_dict())
+    x = torch.randn(1, 3, 64, 64, dtype=torch.float64)
+    outs, grads, qkv_calls = [], [], []
+    for backbone in (shared, recomputed):
+        calls = []
+        info = backbone.tuner.arch.stages[1][-1]
+        handle = info.linears['qkv'].register_forward_hook(
+            lambda *a: calls.append(1))
+        feats = backbone.forward_tasks(x, TASKS)
+        handle.remove()
+        sum(f.sum() for t in TASKS for f in feats[t]).backward()
+        outs.append([f for t in TASKS for f in feats[t]])
+        grads.append({
+            n: p.grad
+            for n, p in backbone.named_parameters() if p.grad is not None
+        })
+        qkv_calls.append(len(calls))
+    assert qkv_calls == [1, 1 + len(TASKS)]
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b)
+    assert grads[0].keys() == grads[1].keys() and grads[0]
+    for name, g in grads[0].items():
+        torch.testing.assert_close(g, grads[1][name], msg=name)

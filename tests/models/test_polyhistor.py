@@ -5,7 +5,8 @@ from mmpoly_test_utils import (TASKS, build_peft_backbone, fake_batch,
                                mini_swin, segmentor_cfg, small_tuner)
 from mmseg.registry import MODELS
 
-from mmpoly.models.tuners.layers import (AdapterWeights, kron_sum,
+from mmpoly.models.tuners.layers import (AdapterWeights, KroneckerFactors,
+                                         adapter_delta, kron_sum,
                                          kron_sum_vector)
 
 WIDTHS = dict(
@@ -50,8 +51,46 @@ def test_kron_sum_matches_explicit_loop():
         kron_sum(torch.randn(2, 3, 3), torch.randn(3, 4, 4))
 
 
+@pytest.mark.parametrize('n,a,b,c,k,d',
+                         [(2, 2, 2, 3, 2, 5), (4, 4, 4, 6, 3, 6),
+                          (3, 2, 5, 4, 1, 2)])
+def test_kronecker_factors_apply_the_assembled_sum(n, a, b, c, k, d):
+    g = torch.Generator().manual_seed(0)
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    kernels, left, right = rand(n, a, b), rand(n, c, k), rand(n, k, d)
+    for t in (kernels, left, right):
+        t.requires_grad_(True)
+    w = KroneckerFactors(kernels, left, right)
+    dense = sum(torch.kron(kernels[i], left[i] @ right[i]) for i in range(n))
+    assert w.shape == dense.shape == (a * c, b * d)
+    assert torch.allclose(w.dense(), dense, rtol=0, atol=1e-12)
+    factored, full = w.macs_per_token()
+    assert (factored, full) == (n * k * (b * d + a * b + a * c), a * b * c * d)
+    x, bias = rand(2, 3, b * d), rand(a * c)
+    out = w.linear(x, bias)
+    ref = torch.nn.functional.linear(x, dense, bias)
+    assert torch.allclose(out, ref, rtol=0, atol=1e-12)
+    grad = rand(*out.shape)
+    got = torch.autograd.grad(out, (kernels, left, right), grad)
+    want = torch.autograd.grad(ref, (kernels, left, right), grad)
+    for u, v in zip(got, want):
+        assert torch.allclose(u, v, rtol=0, atol=1e-11)
+    batched = KroneckerFactors(
+        rand(2, n, a, b), rand(2, n, c, k), rand(2, n, k, d))
+    assert torch.equal(batched[1].dense(), batched.dense()[1])
+    with pytest.raises(ValueError, match='index it first'):
+        batched.linear(x)
+    with pytest.raises(ValueError, match='not'):
+        KroneckerFactors(rand(n, a, b), rand(n + 1, c, k), rand(n, k, d))
+
+
 # ------------------------------------------------------ shapes, T / S / B
 def _dense(w):
+    if isinstance(w, KroneckerFactors):
+        return w.dense()
     return w[0] @ w[1] if isinstance(w, tuple) else w
 
 
@@ -89,8 +128,11 @@ def test_generated_shapes_for_every_swin(kind, arch):
             assert w.up[0].shape == (c, 16) and w.up[1].shape == (16, c // 2)
 
 
-def test_lite_assembles_kronecker_of_templates():
-    t = build_backbone(small_tuner('PolyhistorLite')).tuner
+@pytest.mark.parametrize('rank,factored', [(4, True), (16, False)])
+def test_lite_assembles_kronecker_of_templates(rank, factored):
+    # mini Swin: C_1 = 32; rank 4 is applied through its factors, rank 16
+    # assembled (fewer multiply-adds per token); the same equations hold
+    t = build_backbone(small_tuner('PolyhistorLite', rank=rank)).tuner
     with torch.no_grad():
         w = t.generate('human_parts')
         e = t.task_embeds[1]
@@ -108,12 +150,48 @@ def test_lite_assembles_kronecker_of_templates():
         expected = sum(
             torch.kron(ks.weight_kernels[1, pos, i], templ[i])
             for i in range(s))
-        assert torch.allclose(w[2, 1, 'ffn'].down, expected, atol=1e-5)
+        down = w[2, 1, 'ffn'].down
+        assert isinstance(down, KroneckerFactors) == factored
+        assert torch.allclose(_dense(down), expected, atol=1e-5)
+        first = w[0, 1, 'ffn'].down  # stage 1: the template itself
+        assert isinstance(first, tuple) == (rank * 64 <= 32 * 32)
+        ks0 = t.stage_kernels[0]
+        cond0 = torch.cat([e, ks0.layer_embeds[1, 0], t.position_embeds[pos]])
+        left0, right0 = t.down(t.projector(cond0))
+        assert torch.allclose(_dense(first), left0 @ right0, atol=1e-6)
         bias = t.down_bias(code)
         exp_b = sum(
             torch.kron(ks.bias_kernels[1, pos, i], bias[i]) for i in range(s))
         assert torch.allclose(w[2, 1, 'ffn'].down_bias, exp_b, atol=1e-5)
+        site = w[2, 1, 'ffn']  # applied as the assembled matrices are
+        assembled = AdapterWeights(
+            _dense(site.down), site.down_bias, _dense(site.up), site.up_bias)
+        x = torch.randn(5, assembled.down.shape[1])
+        assert torch.allclose(
+            adapter_delta(x, site, t.activation),
+            adapter_delta(x, assembled, t.activation),
+            atol=1e-6)
     assert not hasattr(t.stage_kernels[0], 'weight_kernels')
+
+
+def test_kronecker_factors_flops_are_the_factored_products():
+    """What FlopAnalyzer (get_flops) counts for a Kronecker-factored weight:
+    the factored products, not the assembled matrix."""
+    from mmengine.analysis import FlopAnalyzer
+    w = KroneckerFactors(
+        torch.randn(4, 4, 4), torch.randn(4, 32, 4), torch.randn(4, 4, 32))
+
+    class Apply(torch.nn.Module):
+
+        def forward(self, x):
+            return w.linear(x)
+
+    tokens = 10
+    analyzer = FlopAnalyzer(Apply(), (torch.randn(tokens, 128), ))
+    analyzer.unsupported_ops_warnings(False)
+    factored, dense = w.macs_per_token()
+    assert analyzer.total() == tokens * factored
+    assert 3 * factored < dense
 
 
 def test_lite_needs_integer_width_multiples():

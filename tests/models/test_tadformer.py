@@ -352,13 +352,6 @@ def test_refused_without_task_prompt_attention(family):
     assert 'task prompt tokens' in line
 
 
-def test_refused_with_gradient_checkpointing():
-    """A block re-run in the backward pass would move the prompts again."""
-    swin = dict(mini_swin(), with_cp=True)
-    with pytest.raises(UnsupportedBackboneError, match='with_cp'):
-        build_peft_backbone(dict(type='TADFormer', rank=4), swin=swin)
-
-
 def test_bad_filter_is_named():
     with pytest.raises(ValueError, match='filter'):
         build('ddf')

@@ -48,8 +48,9 @@ class NonFiniteLossHook(Hook):
 
     - **Gradients** are checked before each optimizer step (one max-norm per
       tensor): a NaN or infinite gradient skips that step, so the weights in
-      memory stay finite. Not under mixed precision with a loss scaler,
-      whose own check skips such steps and lowers the scale.
+      memory stay finite. Not under mixed precision with an enabled loss
+      scaler (float16), whose own check skips such steps and lowers the
+      scale.
     - **Losses** (the model's log variables whose name holds ``loss``,
       ``<task>.<loss name>`` for mmpoly's segmentors) are checked after each
       iteration, before any checkpoint of that iteration is written; the
@@ -111,7 +112,7 @@ class NonFiniteLossHook(Hook):
             runner.model) else runner.model
         names = {id(p): n for n, p in model.named_parameters()}
         for w in wrappers:
-            if getattr(w, 'loss_scaler', None) is not None:
+            if _scales_loss(w):
                 continue  # AMP's scaler skips non-finite steps itself
             if any(w is g for g in self._guarded):
                 continue
@@ -206,6 +207,16 @@ def _refuse(bad: Optional[str], iteration: int) -> None:
             f'iteration {iteration}: {bad} is not finite (NaN or inf): '
             'refusing to write this checkpoint over the good ones; the last '
             'checkpoint written stays last_checkpoint')
+
+
+def _scales_loss(wrapper: OptimWrapper) -> bool:
+    """Whether ``wrapper`` has an enabled loss scaler (float16 mixed
+    precision; a bfloat16 wrapper's disabled scaler checks nothing)."""
+    scaler = getattr(wrapper, 'loss_scaler', None)
+    if scaler is None:
+        return False
+    is_enabled = getattr(scaler, 'is_enabled', None)
+    return True if is_enabled is None else bool(is_enabled())
 
 
 def _finite(value) -> bool:

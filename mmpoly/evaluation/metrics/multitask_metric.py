@@ -4,6 +4,7 @@ from collections import OrderedDict
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 import numpy as np
+import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 from mmseg.registry import METRICS
@@ -89,6 +90,8 @@ class MultiTaskMetric(BaseMetric):
                         raise KeyError(f'{where}: no {key!r} for task '
                                        f'{name!r} (fields: {list(sample)})')
                 pred = sample[task.pred_key]['data']
+                if pred.dtype in (torch.float16, torch.bfloat16):
+                    pred = pred.float()  # statistics in float32
                 gt = sample[task.gt_key]['data'].to(pred.device)
                 if pred.shape[-2:] != gt.shape[-2:]:
                     raise ValueError(

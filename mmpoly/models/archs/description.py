@@ -184,6 +184,15 @@ class ArchDescription:
             family does not pass the grid.
         task_prompt_attention: Window attention carrying task prompt tokens
             (:class:`TaskPromptAttention`), or None.
+        attention_from_projection: ``attention_from_projection(module,
+            o, *args, **kwargs)``: the output of a block's attention
+            sub-layer ``module`` (``sublayers['attn'].module``, called with
+            its forward arguments) computed from ``o``, the input of the
+            attention's output projection ``proj`` in that call: the
+            projection and everything after it inside ``module`` (for Swin
+            the windows merged back, the shift undone, the drop path), so
+            that a pass sharing the attention weights of another (a task
+            stream) need not recompute them; None when not described.
         missing: Capability or linear name -> why this family lacks it
             (quoted in refusals).
     """
@@ -199,6 +208,8 @@ class ArchDescription:
     token_grid: Optional[Callable[[tuple], Tuple[int, int]]] = field(
         default=None, repr=False)
     task_prompt_attention: Optional[TaskPromptAttention] = field(
+        default=None, repr=False)
+    attention_from_projection: Optional[Callable[..., torch.Tensor]] = field(
         default=None, repr=False)
     missing: Dict[str, str] = field(default_factory=dict)
 

@@ -14,6 +14,7 @@ from ...tasks import check_task_names
 from ..archs import ARCHS, ArchDescription, UnsupportedBackboneError
 from ..run_mode import RunMode
 from ..tuners import BaseTuner
+from .block_checkpoint import blocks_with_cp, checkpoint_blocks
 from .feature_channels import feature_channels
 from .task_conditioned import Features, TaskConditionedBackbone
 from .trainable_state_dict import TrainableOnlyStateDict
@@ -38,7 +39,15 @@ class PEFTBackbone(TaskConditionedBackbone):
     :attr:`~BaseTuner.run_mode` says: one pass per task inside the tuner's
     task context, or one pass for all tasks (no tuner, a shared tuner, or
     one with task streams). Each task's outputs then go through that task's
-    output norms, then the feature pyramid if there is one.
+    output norms, then the feature pyramid if there is one. With
+    ``batched_task_passes`` the per-task passes become one task-batched
+    pass (see the argument).
+
+    Activation checkpointing: a backbone built with ``with_cp=True`` (e.g.
+    ``model.backbone.backbone.with_cp=True``) has its described blocks
+    checkpointed by the wrapper instead of by themselves, so that a block
+    recomputed in the backward pass sees the tuner's state of its pass
+    (:mod:`.block_checkpoint`); :attr:`block_checkpoints` lists them.
 
     Args:
         backbone: Config of the backbone (e.g. ``mmpretrain.SwinTransformer``
@@ -69,6 +78,21 @@ class PEFTBackbone(TaskConditionedBackbone):
             fingerprint of them, checked when loading.
         check_frozen_fingerprint: Refuse to load an adapter-only state dict
             saved with a different frozen backbone.
+        batched_task_passes: For a tuner that runs one pass per task, run
+            the ``T`` tasks' passes as one pass over the input repeated
+            ``T`` times (``T·B`` images, task ``k``'s at rows
+            ``k·B .. (k+1)·B``), each image through its own task's modules
+            (:meth:`~mmpoly.models.tuners.BaseTuner.per_task`, stacked
+            weights); the output is split back per task and goes through
+            that task's output norms. Same arithmetic in fewer, larger
+            kernels, but the ``T`` passes' activations are alive at once,
+            and the segmentor then back-propagates the summed loss once.
+            Refused in one line for tuners that replace backbone tensors
+            per task (BitFit, relative-bias tuning, merged DoRA). No effect
+            on tuners that run once for all tasks. Drop-path / dropout draw
+            per image in both modes, so the two agree exactly only without
+            them; BatchNorm in training mode (a backbone that is not
+            frozen) would see all ``T·B`` images.
         init_cfg: Initialisation config of the wrapper's own modules.
     """
 
@@ -83,6 +107,7 @@ class PEFTBackbone(TaskConditionedBackbone):
                  frozen_stochastic_depth: bool = True,
                  save_trainable_only: bool = False,
                  check_frozen_fingerprint: bool = True,
+                 batched_task_passes: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg)
         self.tasks = check_task_names(tasks, 'backbone tasks')
@@ -124,6 +149,17 @@ class PEFTBackbone(TaskConditionedBackbone):
                     f'{type(self.tuner).__name__}, not a BaseTuner')
             self.tuner.attach(self.backbone, self.tasks, self.arch)
             self.tuner.init_weights()
+        # after the tuner's hooks: a recomputed block replays its pass
+        self._block_checkpoints = [] if self.arch is None else \
+            checkpoint_blocks(blocks_with_cp(self.arch), self.tuner)
+        self.batched_task_passes = bool(batched_task_passes)
+        if self.batched_task_passes and self.run_mode.passes_per_task:
+            reason = self.tuner.batched_passes_refusal()
+            if reason is not None:
+                raise ValueError(
+                    f'PEFTBackbone(batched_task_passes=True): '
+                    f'{self.tuner.name} cannot share one pass between tasks: '
+                    f'{reason}; set batched_task_passes=False')
 
         # loading adapter-only state dicts always works; saving them is the
         # save_trainable_only switch
@@ -165,9 +201,22 @@ class PEFTBackbone(TaskConditionedBackbone):
         return feature_channels(self.backbone)
 
     @property
+    def block_checkpoints(self) -> tuple:
+        """The blocks' activation checkpointing, one
+        :class:`~.block_checkpoint.CheckpointedForward` per block built with
+        ``with_cp=True`` (``enabled`` switches it)."""
+        return tuple(self._block_checkpoints)
+
+    @property
     def run_mode(self) -> RunMode:
         """The tuner's run mode (:attr:`RunMode.SHARED` without one)."""
         return RunMode.SHARED if self.tuner is None else self.tuner.run_mode
+
+    @property
+    def separate_task_passes(self) -> bool:
+        """Whether each task gets a pass of its own: one pass per task and
+        not ``batched_task_passes``."""
+        return self.run_mode.passes_per_task and not self.batched_task_passes
 
     def forward_tasks(self, inputs: torch.Tensor,
                       tasks: Sequence[str]) -> Dict[str, Features]:
@@ -177,6 +226,9 @@ class PEFTBackbone(TaskConditionedBackbone):
                 raise KeyError(f'PEFTBackbone was built for tasks '
                                f'{list(self.tasks)}, not {t!r}')
         if self.run_mode.passes_per_task:
+            tasks = tuple(dict.fromkeys(tasks))
+            if self.batched_task_passes and len(tasks) > 1:
+                return self._run_batched(inputs, tasks)
             return {
                 t: self._task_outputs(self._run_backbone(inputs, t), t)
                 for t in tasks
@@ -208,6 +260,25 @@ class PEFTBackbone(TaskConditionedBackbone):
         """One backbone pass for ``task`` inside the tuner's context."""
         with self.tuner.task_pass(task):
             return self._call_backbone(inputs, task)
+
+    def _run_batched(self, inputs: torch.Tensor,
+                     tasks: tuple) -> Dict[str, Features]:
+        """One task-batched pass for ``tasks``: the ``(B, ...)`` input
+        repeated ``T`` times, task ``k``'s images at rows ``k·B ..
+        (k+1)·B``; each task's rows of every output then go through its
+        output norms."""
+        n = inputs.shape[0]
+        repeated = inputs.expand(len(tasks), *inputs.shape).reshape(
+            len(tasks) * n, *inputs.shape[1:])
+        with self.tuner.task_pass(tasks):
+            # a task-batched pass has no per-task backbone tensors (the
+            # tuner refuses it otherwise)
+            feats = tuple(self.backbone(repeated))
+        return {
+            t:
+            self._task_outputs(tuple(x[k * n:(k + 1) * n] for x in feats), t)
+            for k, t in enumerate(tasks)
+        }
 
     def _call_backbone(self, inputs: torch.Tensor,
                        task: Optional[str]) -> Features:

@@ -24,6 +24,14 @@ class TaskConditionedBackbone(BaseModule, metaclass=ABCMeta):
     def run_mode(self) -> RunMode:
         """How the backbone runs for several tasks."""
 
+    @property
+    def separate_task_passes(self) -> bool:
+        """Whether each task gets a backbone pass of its own, so that one
+        task's graph can be back-propagated before the next task's pass
+        (default: :attr:`RunMode.PER_TASK`; a backbone that batches its
+        per-task passes into one says False)."""
+        return self.run_mode.passes_per_task
+
     @abstractmethod
     def forward_tasks(self, inputs: torch.Tensor,
                       tasks: Sequence[str]) -> Dict[str, Features]:

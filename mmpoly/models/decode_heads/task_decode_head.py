@@ -8,6 +8,7 @@ from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.utils import resize
 
 from ...tasks import BaseTask, build_task
+from ..float32_island import float32_function
 
 
 class TaskDecodeHead(BaseDecodeHead):
@@ -70,9 +71,13 @@ class TaskDecodeHead(BaseDecodeHead):
             raise KeyError(f'a data sample has no {key!r} for the '
                            f'{self.task.name!r} head') from None
 
+    @float32_function
     def loss_by_feat(self, seg_logits: torch.Tensor,
                      batch_data_samples) -> Dict[str, torch.Tensor]:
         """Losses of the task from logits and the samples' ground truth.
+
+        Runs in float32 under mixed precision (the logits are cast; see
+        :mod:`mmpoly.engine.optim.multitask_amp_optim_wrapper`).
 
         Args:
             seg_logits: ``(N, C, h, w)`` head output.

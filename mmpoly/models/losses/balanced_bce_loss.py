@@ -6,6 +6,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
+from ..float32_island import float32_function
+
 
 @MODELS.register_module()
 class BalancedBinaryCrossEntropyLoss(nn.Module):
@@ -36,6 +38,7 @@ class BalancedBinaryCrossEntropyLoss(nn.Module):
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
+    @float32_function
     def forward(self,
                 pred: torch.Tensor,
                 target: torch.Tensor,

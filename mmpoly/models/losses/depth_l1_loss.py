@@ -3,6 +3,8 @@ import torch
 import torch.nn as nn
 from mmseg.registry import MODELS
 
+from ..float32_island import float32_function
+
 
 @MODELS.register_module()
 class DepthL1Loss(nn.Module):
@@ -23,6 +25,7 @@ class DepthL1Loss(nn.Module):
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
+    @float32_function
     def forward(self, pred: torch.Tensor, target: torch.Tensor,
                 **kwargs) -> torch.Tensor:
         """Compute the loss.

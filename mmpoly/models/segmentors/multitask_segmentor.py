@@ -15,6 +15,7 @@ from ...structures import MultiTaskDataSample
 from ...tasks import BaseTask, TaskSet, build_tasks
 from ..backbones.feature_channels import feature_channels
 from ..backbones.task_conditioned import Features, TaskConditionedBackbone
+from ..float32_island import float32_function
 from .per_task_step import per_task_train_step
 from .sliding_window import check_test_cfg, slide_logits
 
@@ -37,7 +38,9 @@ class MultiTaskSegmentor(BaseSegmentor):
     When the backbone needs one pass per task, :meth:`train_step` runs each
     task's forward and backward in turn (gradients accumulate, the optimiser
     steps once), so only one task's graph is alive at a time. The gradients
-    equal those of the summed loss.
+    equal those of the summed loss. A backbone that batches its per-task
+    passes into one (``PEFTBackbone(batched_task_passes=True)``) has one
+    graph for all tasks: the summed loss is back-propagated once.
 
     Args:
         backbone: Backbone config.
@@ -130,9 +133,11 @@ class MultiTaskSegmentor(BaseSegmentor):
     # ------------------------------------------------------------ features
     @property
     def per_task_pass(self) -> bool:
-        """Whether the backbone runs once per task."""
+        """Whether the backbone runs a separate pass per task, not one
+        task-batched pass (:attr:`TaskConditionedBackbone.
+        separate_task_passes`)."""
         return isinstance(self.backbone, TaskConditionedBackbone) and \
-            self.backbone.run_mode.passes_per_task
+            self.backbone.separate_task_passes
 
     @property
     def uses_per_task_backward(self) -> bool:
@@ -256,10 +261,14 @@ class MultiTaskSegmentor(BaseSegmentor):
         feats = self.extract_feat(inputs)
         return {t: self.decode_heads[t].forward(feats[t]) for t in self.tasks}
 
+    @float32_function
     def postprocess_result(self,
                            seg_logits: Dict[str, torch.Tensor],
                            data_samples: Optional[list] = None) -> list:
         """Undo padding, flip and resize; set ``pred_<task>`` per sample.
+
+        Runs in float32 under mixed precision (the logits are cast), so
+        predictions and metrics are float32.
 
         Args:
             seg_logits: Task -> ``(N, C, H_pad, W_pad)`` logits.

@@ -67,9 +67,13 @@ def backward_without_step(optim_wrapper: OptimWrapper,
     """Back-propagate ``loss`` into the gradients without an optimiser step.
 
     Uses the wrapper's loss scaling for gradient accumulation and, under
-    mixed precision, its loss scaler; it does not count as a micro-step, so
-    the wrapper's accumulation logic sees one ``update_params`` per
-    iteration.
+    mixed precision, its loss scaler: the loss is multiplied by the current
+    scale, the same for every task of the iteration. It does not count as a
+    micro-step, so the wrapper's accumulation logic sees one
+    ``update_params`` per iteration, and the scaler's unscale (before
+    gradient clipping), its step (skipped when a gradient of any task is
+    not finite) and its scale update happen once, in the last task's
+    ``update_params``.
     """
     loss = optim_wrapper.scale_loss(loss)
     scaler = getattr(optim_wrapper, 'loss_scaler', None)

@@ -11,6 +11,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 import torch.nn.functional as F
 
+from ..float32_island import to_float32
+
 #: The inference modes of ``test_cfg.mode``.
 MODES = ('whole', 'slide')
 
@@ -92,7 +94,9 @@ def slide_logits(
             crop = inputs[:, :, y1:y2, x1:x2]
             crop_metas = [dict(m, img_shape=crop.shape[2:]) for m in metas]
             for task, logits in encode_decode(crop, crop_metas, tasks).items():
-                padded = F.pad(logits, (x1, width - x2, y1, height - y2))
+                # summed in float32 under mixed precision
+                padded = F.pad(
+                    to_float32(logits), (x1, width - x2, y1, height - y2))
                 sums[task] = padded if task not in sums else (sums[task] +
                                                               padded)
             count[:, :, y1:y2, x1:x2] += 1

@@ -19,7 +19,9 @@ from mmpretrain.models.backbones import SwinTransformer as PretrainSwin
 from mmseg.models.backbones import SwinTransformer as SegSwin
 
 from .prompted_attention import prompted_window_attention
-from .task_prompt_attention import SWIN_TASK_PROMPT_ATTENTION
+from .task_prompt_attention import (SWIN_TASK_PROMPT_ATTENTION,
+                                    project_window_attention,
+                                    windows_to_tokens)
 from ..common import OPENMMLAB_STOCHASTIC, mlp_linears, pre_norm_sublayers
 from ..description import (ArchDescription, BlockInfo, OutputNorm,
                            UnsupportedBackboneError)
@@ -72,7 +74,19 @@ def describe_swin(backbone: nn.Module) -> ArchDescription:
             for stage in backbone.stages
         ],
         token_grid=_token_grid,
-        task_prompt_attention=SWIN_TASK_PROMPT_ATTENTION)
+        task_prompt_attention=SWIN_TASK_PROMPT_ATTENTION,
+        attention_from_projection=_attention_from_projection)
+
+
+def _attention_from_projection(module: nn.Module, o: torch.Tensor,
+                               query: torch.Tensor,
+                               hw_shape: Tuple[int, int]) -> torch.Tensor:
+    """A ``ShiftWindowMSA``'s output (called as ``module(query,
+    hw_shape)``) from ``o`` ``(B * nW, window², C)``, the input of its
+    ``w_msa.proj``: projected, windows merged, shift undone, padding
+    cropped, drop path."""
+    windows = project_window_attention(module.w_msa, o)
+    return module.drop(windows_to_tokens(module, windows, hw_shape))
 
 
 def _token_grid(args: tuple) -> Tuple[int, int]:
@@ -86,7 +100,41 @@ def _merging(stage: nn.Module) -> Optional[Callable]:
     if stage.downsample is None:
         return None
 
+    merging = stage.downsample
+
     def merge(y: torch.Tensor, args: tuple) -> torch.Tensor:
-        return stage.downsample(y, args[1])[0]
+        h, w = args[1]
+        if h % 2 or w % 2 or not _plain_2x2_merging(merging):
+            return merging(y, args[1])[0]
+        return _merge_2x2(merging, y, h, w)
 
     return merge
+
+
+def _plain_2x2_merging(merging: nn.Module) -> bool:
+    """Whether a ``PatchMerging`` takes each 2x2 patch without overlap or
+    padding of its own, its norm before its reduction (mmpretrain's and
+    MMSeg's Swin)."""
+    sampler = getattr(merging, 'sampler', None)
+    if not isinstance(sampler, nn.Unfold) or getattr(merging, 'use_post_norm',
+                                                     False):
+        return False
+    settings = (sampler.kernel_size, sampler.stride, sampler.dilation,
+                sampler.padding)
+    return [
+        tuple(v) if isinstance(v, (tuple, list)) else (v, v) for v in settings
+    ] == [(2, 2), (2, 2), (1, 1), (0, 0)]
+
+
+def _merge_2x2(merging: nn.Module, y: torch.Tensor, h: int,
+               w: int) -> torch.Tensor:
+    """What ``merging(y, (h, w))[0]`` computes (even ``h`` and ``w``), its
+    ``nn.Unfold`` replaced by one permutation into the same channel order
+    (channel-major, then the patch's rows and columns): one copy instead
+    of the unfold's two and the norm's, and likewise backward."""
+    n, _, c = y.shape
+    x = y.reshape(n, h // 2, 2, w // 2, 2, c).permute(0, 1, 3, 5, 2, 4)
+    x = x.reshape(n, h * w // 4, 4 * c)
+    if merging.norm is not None:
+        x = merging.norm(x)
+    return merging.reduction(x)

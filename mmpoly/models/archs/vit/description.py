@@ -14,6 +14,7 @@ normalised (``ln1``, with ``final_norm=True``).
 """
 from typing import List
 
+import torch
 import torch.nn as nn
 from mmpretrain.models.backbones import VisionTransformer
 
@@ -22,6 +23,14 @@ from ..description import (ArchDescription, BlockInfo, OutputNorm,
                            UnsupportedBackboneError)
 from ..registry import ARCHS
 from .prompted_attention import prompted_token_attention
+
+
+def _attention_from_projection(attn: nn.Module, o: torch.Tensor,
+                               x: torch.Tensor) -> torch.Tensor:
+    """The ``MultiheadAttention``'s output (called as ``attn(x)``) from
+    ``o`` ``(N, L, C)``, the input of its ``proj``: projection, dropout,
+    layer scale, drop path (``v_shortcut`` is refused when described)."""
+    return attn.out_drop(attn.gamma1(attn.proj_drop(attn.proj(o))))
 
 
 def _block(stage: int, index: int, layer: nn.Module) -> BlockInfo:
@@ -82,5 +91,6 @@ def describe_vit(backbone: nn.Module) -> ArchDescription:
                        width) for s, i in enumerate(backbone.out_indices)),
         stochastic_types=OPENMMLAB_STOCHASTIC,
         prompt_attention=prompted_token_attention,
+        attention_from_projection=_attention_from_projection,
         missing=dict(merge_linears='a plain ViT keeps one resolution: it '
                      'has no patch merging'))

@@ -10,6 +10,15 @@ hooks them into the backbone's forward (:mod:`..sites`) without changing
 the backbone's modules or state-dict keys. The tuner's :attr:`run_mode`
 says how the wrapper runs the backbone; for each pass the wrapper enters
 :meth:`BaseTuner.task_pass`, so the hooks know which task's modules to use.
+
+A per-task tuner can also serve several tasks in one *task-batched* pass
+(``task_pass`` with a tuple of tasks): the backbone's input holds every
+task's images, task ``k``'s rows at ``k·n .. (k+1)·n``, and every tensor a
+hook sees keeps that layout along its leading dimension (Swin's window
+attention has ``B·nW`` rows, still contiguous per image, so its ``T`` equal
+chunks are the tasks). Hooks apply per-task modules through
+:meth:`BaseTuner.per_task`, or stack the tasks' weights
+(:attr:`BaseTuner.pass_keys`).
 """
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
@@ -39,7 +48,9 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
     Optionally they override :meth:`prepare_pass` (e.g. generate weights
     once per task pass) or :meth:`parameter_overrides` (per-task
     replacements of backbone tensors, applied with
-    :func:`torch.func.functional_call`).
+    :func:`torch.func.functional_call`). Attributes holding per-pass state
+    are listed in :attr:`pass_state_attrs` (activation checkpointing
+    replays them when a block is recomputed).
 
     Methods with one set of modules per task key them by task name
     (:attr:`module_keys`) and run :attr:`RunMode.PER_TASK`; with
@@ -61,6 +72,11 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
     needs_arch: bool = True
     #: The run mode of a method that is not ``shared``.
     own_run_mode: RunMode = RunMode.PER_TASK
+    #: Attributes that hold the state of the pass in progress, read by the
+    #: hooks (the task(s), what :meth:`prepare_pass` made, what hooks hand
+    #: on to later blocks): :meth:`pass_state` snapshots them. Subclasses
+    #: with more per-pass state add their attributes.
+    pass_state_attrs: Tuple[str, ...] = ('_task', '_batch')
 
     def __init__(self,
                  shared: bool = False,
@@ -72,6 +88,8 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
         self._handles: List = []
         self._attached = False
         self._task: Optional[str] = None
+        # the tasks of a task-batched pass in progress, in row order
+        self._batch: Optional[Tuple[str, ...]] = None
         self._stage_ids: Dict[int, int] = {}
         self._stage_of: Dict[str, int] = {}
 
@@ -175,8 +193,15 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
     # ---------------------------------------------------------- task pass
     @property
     def current_task(self) -> str:
-        """The task of the pass in progress (hooks read it)."""
+        """The task of the pass in progress (hooks read it); in a
+        task-batched pass, the task of the chunk :meth:`per_task` is
+        running."""
         if self._task is None:
+            if self._batch is not None:
+                raise RuntimeError(
+                    f'{self.name} read its task in a task-batched pass of '
+                    f'{list(self._batch)} outside BaseTuner.per_task: apply '
+                    'per-task modules through per_task (or pass_keys)')
             raise RuntimeError(
                 f'{self.name} hooks ran outside a task pass; call the '
                 'backbone through PEFTBackbone.forward_tasks')
@@ -192,29 +217,151 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
         return self.current_task if self.run_mode.passes_per_task \
             else SHARED
 
+    @property
+    def pass_keys(self) -> Tuple[str, ...]:
+        """Module keys of the pass in progress, in the order of its rows:
+        one key, or one per task of a task-batched pass (outside
+        :meth:`per_task`'s chunks), whose weights a hook may stack and
+        apply to the ``T`` equal chunks of its input's leading dimension
+        at once."""
+        if self._batch is not None and self._task is None:
+            return tuple(self.module_key(t) for t in self._batch)
+        return (self.current_key, )
+
+    def per_task(self, fn: Callable[..., torch.Tensor], *tensors:
+                 torch.Tensor) -> torch.Tensor:
+        """``fn(*tensors)`` with the modules of the pass's task.
+
+        In a task-batched pass the leading dimension of every tensor holds
+        the tasks' rows in ``T`` equal chunks, in the order of the pass's
+        tasks: ``fn`` then runs once per task on that task's chunks, with
+        :attr:`current_task` set to it, and the outputs are concatenated
+        along the leading dimension. Otherwise (and inside a chunk) it is
+        ``fn(*tensors)``.
+
+        Args:
+            fn: ``(*chunks) -> (rows, ...)``; it reads the task's modules
+                with :attr:`current_key` / :attr:`current_task`.
+            *tensors: ``(T·n, ...)`` in a task-batched pass.
+
+        Returns:
+            ``(T·n, ...)``.
+        """
+        batch = self._batch
+        if batch is None or self._task is not None:
+            return fn(*tensors)
+        rows = tensors[0].shape[0]
+        if rows % len(batch) or any(t.shape[0] != rows for t in tensors):
+            raise RuntimeError(
+                f'{self.name}: a task-batched pass of {len(batch)} tasks '
+                f'reached a hook with leading dimensions '
+                f'{[t.shape[0] for t in tensors]}, not one multiple of '
+                f'{len(batch)}')
+        n = rows // len(batch)
+        outs = []
+        try:
+            for k, task in enumerate(batch):
+                self._task = task
+                outs.append(fn(*(t[k * n:(k + 1) * n] for t in tensors)))
+        finally:
+            self._task = None
+        return torch.cat(outs)
+
+    def batched_passes_refusal(self) -> Optional[str]:
+        """Why this tuner cannot serve several tasks in one pass now, or
+        None when it can.
+
+        Refused: tuners that do not run one pass per task (they run once
+        already), and tuners that replace backbone tensors per task
+        (:meth:`parameter_overrides`: BitFit and the other per-task tensor
+        copies, DoRA when merged), since one pass runs with one set of
+        backbone tensors.
+        """
+        if not self.run_mode.passes_per_task:
+            return (f'it runs in {self.run_mode.value} mode, not one pass '
+                    'per task')
+        if any(self.parameter_overrides(t) for t in self.tasks):
+            return ('it replaces backbone tensors per task '
+                    '(parameter_overrides, applied with torch.func.'
+                    'functional_call), and one pass has one set of backbone '
+                    'tensors')
+        return None
+
     @contextmanager
-    def task_pass(self, task: Optional[str]) -> Iterator[None]:
-        """Context of one backbone pass for ``task`` (None: the one pass of
-        a :attr:`RunMode.SHARED` or :attr:`RunMode.TASK_STREAMS` tuner)."""
+    def task_pass(self, task: Union[None, str,
+                                    Sequence[str]]) -> Iterator[None]:
+        """Context of one backbone pass for ``task``.
+
+        Args:
+            task: The task of a per-task pass; None for the one pass of a
+                :attr:`RunMode.SHARED` or :attr:`RunMode.TASK_STREAMS`
+                tuner; a sequence of tasks for one task-batched pass over
+                their images, in that order (see :meth:`per_task`).
+                :meth:`prepare_pass` and :meth:`finish_pass` get the task,
+                or the tuple of tasks of a task-batched pass.
+
+        Raises:
+            RuntimeError: a task-batched pass of a tuner that cannot run
+                one (:meth:`batched_passes_refusal`), in one line.
+        """
+        if task is not None and not isinstance(task, str):
+            task = tuple(dict.fromkeys(task))
+            if len(task) == 1:
+                task = task[0]
         if task is None and self.run_mode.passes_per_task:
             raise RuntimeError(f'{self.name} runs one pass per task: a pass '
                                'needs its task')
-        if task is not None and task not in self.tasks:
-            raise KeyError(f'{self.name} was built for tasks '
-                           f'{list(self.tasks)}, not {task!r}')
-        self._task = task
+        for t in (task if isinstance(task, tuple) else (task, )):
+            if t is not None and t not in self.tasks:
+                raise KeyError(f'{self.name} was built for tasks '
+                               f'{list(self.tasks)}, not {t!r}')
+        if isinstance(task, tuple):
+            reason = self.batched_passes_refusal()
+            if reason is not None:
+                raise RuntimeError(f'{self.name} cannot run a task-batched '
+                                   f'pass: {reason}')
+            self._batch = task
+        else:
+            self._task = task
         try:
             self.prepare_pass(task)
             yield
         finally:
             self._task = None
+            self._batch = None
             self.finish_pass(task)
 
-    def prepare_pass(self, task: Optional[str]) -> None:
-        """Called when a pass for ``task`` starts (default: nothing)."""
+    def prepare_pass(self, task: Union[None, str, Tuple[str, ...]]) -> None:
+        """Called when a pass for ``task`` starts (the tuple of tasks of a
+        task-batched pass; default: nothing)."""
 
-    def finish_pass(self, task: Optional[str]) -> None:
+    def finish_pass(self, task: Union[None, str, Tuple[str, ...]]) -> None:
         """Called when a pass for ``task`` ends (default: nothing)."""
+
+    def pass_state(self) -> Dict[str, object]:
+        """A snapshot of the pass in progress (:attr:`pass_state_attrs`;
+        dicts and lists copied, their tensors not), taken where a block
+        starts so that its recomputation by activation checkpointing, in
+        the backward pass after the pass has ended, sees the same state
+        (:meth:`restore_pass_state`)."""
+        return {
+            name: _shallow_copy(getattr(self, name))
+            for name in self.pass_state_attrs
+        }
+
+    @contextmanager
+    def restore_pass_state(self, state: Dict[str, object]) -> Iterator[None]:
+        """Context with the pass state of ``state`` (:meth:`pass_state`);
+        the state found on entry is put back on exit, so what the hooks
+        write while a block is recomputed does not outlive it."""
+        found = self.pass_state()
+        try:
+            for name, value in state.items():
+                setattr(self, name, _shallow_copy(value))
+            yield
+        finally:
+            for name, value in found.items():
+                setattr(self, name, value)
 
     def task_features(self, task: str, feats: tuple,
                       out_indices: Sequence[int]) -> tuple:
@@ -240,3 +387,12 @@ class BaseTuner(BaseModule, metaclass=ABCMeta):
         """Backbone tensors to replace during ``task``'s pass (by name;
         ``task`` is None in a shared pass)."""
         return {}
+
+
+def _shallow_copy(value):
+    """``value``, or a new dict / list with its items."""
+    if isinstance(value, dict):
+        return dict(value)
+    if isinstance(value, list):
+        return list(value)
+    return value

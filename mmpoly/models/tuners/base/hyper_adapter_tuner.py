@@ -1,13 +1,14 @@
 """Base class of methods whose adapters' weights are generated per task."""
 from abc import abstractmethod
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
 
 from ..layers import (ACTIVATIONS, AdapterGenerators, AdapterWeights,
-                      adapter_delta, reset_hypernetwork)
+                      adapter_delta_per_task, reset_hypernetwork)
 from ...archs import ArchDescription
+from ...float32_island import float32_island
 from ..sites import add_adapter_branches, check_placement
 from .arguments import check_choice
 from .base_tuner import BaseTuner
@@ -20,9 +21,11 @@ class HyperAdapterTuner(BaseTuner):
 
     At the start of each task pass :meth:`generate` produces the weights of
     every adapter for that task (once, for all blocks); the hooks then apply
-    them. In eval mode without autograd the generated weights are cached
-    per task and reused for every image until any parameter of the tuner
-    changes (see :meth:`_parameters_state`).
+    them. A task-batched pass generates them for each of its tasks, and the
+    hooks apply the tasks' weights stacked, to their rows at once. In eval
+    mode without autograd the generated weights are cached per task and
+    reused for every image until any parameter of the tuner changes (see
+    :meth:`_parameters_state`).
 
     Subclasses build their hypernetworks in :meth:`build_modules` from
     :mod:`..layers` (declaring their embeddings in ``embedding_names``)
@@ -52,6 +55,8 @@ class HyperAdapterTuner(BaseTuner):
     """
 
     embedding_names = ('task_embeds', )
+    #: The generated weights are per-pass state.
+    pass_state_attrs = BaseTuner.pass_state_attrs + ('_weights', )
 
     def __init__(self,
                  embed_dims: int = 128,
@@ -78,7 +83,9 @@ class HyperAdapterTuner(BaseTuner):
         self.linear_std = linear_std
         self.embed_std = embed_std
         self.zero_init_up = zero_init_up
-        self._weights: Optional[Dict[SiteKey, AdapterWeights]] = None
+        # the generated weights of the pass's task(s), in row order
+        self._weights: Optional[Tuple[Dict[SiteKey, AdapterWeights],
+                                      ...]] = None
         self._cache: Dict[str, Tuple[tuple, Dict[SiteKey,
                                                  AdapterWeights]]] = {}
 
@@ -104,19 +111,27 @@ class HyperAdapterTuner(BaseTuner):
         """Weights of every adapter for ``task``, keyed by site."""
 
     # ----------------------------------------------------------- per pass
-    def prepare_pass(self, task: str) -> None:
+    def prepare_pass(self, task: Union[str, Tuple[str, ...]]) -> None:
+        tasks = task if isinstance(task, tuple) else (task, )
+        # the hypernetworks run in float32 under mixed precision; the
+        # adapters cast the generated weights where they apply them
+        with float32_island():
+            self._weights = tuple(self._generated(t) for t in tasks)
+
+    def _generated(self, task: str) -> Dict[SiteKey, AdapterWeights]:
+        """``task``'s weights: generated, or in eval mode without autograd
+        from the cache."""
         if self.training or torch.is_grad_enabled():
             self._cache.clear()
-            self._weights = self.generate(task)
-            return
+            return self.generate(task)
         key = self._parameters_state()
         hit = self._cache.get(task)
         if hit is None or hit[0] != key:
             hit = (key, self.generate(task))
             self._cache[task] = hit
-        self._weights = hit[1]
+        return hit[1]
 
-    def finish_pass(self, task: str) -> None:
+    def finish_pass(self, task: Union[str, Tuple[str, ...]]) -> None:
         self._weights = None
 
     def train(self, mode: bool = True) -> 'HyperAdapterTuner':
@@ -143,8 +158,9 @@ class HyperAdapterTuner(BaseTuner):
                 x: torch.Tensor) -> torch.Tensor:
         if self._weights is None:
             self.current_task  # raises the explanatory error
-        return adapter_delta(x, self._weights[stage, index, pos],
-                             self.activation)
+        site = (stage, index, pos)
+        return adapter_delta_per_task(x, [w[site] for w in self._weights],
+                                      self.activation)
 
     @property
     def cached_tasks(self) -> Tuple[str, ...]:

@@ -20,7 +20,8 @@ import torch.nn as nn
 
 from ...archs import ArchDescription, BlockInfo
 from ...run_mode import RunMode
-from ..sites import frozen_linear, override_linear, tokens_as_feature_map
+from ..sites import (ForwardOverride, frozen_linear, override_linear,
+                     tokens_as_feature_map)
 from .base_tuner import BaseTuner
 
 #: The backbone tensors MTLoRA trains besides its own modules (Swin names:
@@ -61,7 +62,9 @@ class TaskStreamTuner(BaseTuner):
       task, e.g. ``qkv``, gives the shared stream's attention);
     - :meth:`block_hooks`: the hooks of every block except on the last
       block's Linear layers (e.g. shared LoRA terms);
-    - optionally :meth:`finish_stream` (e.g. a gate on the stream output).
+    - optionally :meth:`finish_stream` (e.g. a gate on the stream output);
+    - optionally :meth:`streams_share_attention` (True when a stream's
+      attention is the shared pass's, so that streams skip recomputing it).
 
     Args:
         unfreeze: Substrings of backbone parameter names to train as well
@@ -72,6 +75,9 @@ class TaskStreamTuner(BaseTuner):
     """
 
     own_run_mode = RunMode.TASK_STREAMS
+    #: A stream's task, and what the shared pass's last blocks computed
+    #: (a stream's Linear layers read it).
+    pass_state_attrs = BaseTuner.pass_state_attrs + ('_stream', '_shared')
 
     def __init__(self,
                  unfreeze: Sequence[str] = (),
@@ -126,10 +132,44 @@ class TaskStreamTuner(BaseTuner):
                     handles += override_linear(
                         linear,
                         partial(self._last_block_linear, info, name, linear))
+                if self._shares_attention(info):
+                    handles.append(
+                        ForwardOverride(
+                            info.sublayers['attn'].module,
+                            partial(self._last_block_attention, info)))
                 handles.append(
                     info.block.register_forward_hook(
                         partial(self._run_streams, info.stage)))
         return handles
+
+    def streams_share_attention(self) -> bool:
+        """Whether a task stream's attention is the shared pass's: in a
+        stream, every Linear of a last block's attention except its output
+        projection ``proj`` gives the shared pass's output
+        (:meth:`stream_linear`), and nothing else in it is per task.
+        Streams then do not recompute the attention: the attention
+        sub-layer's output in a stream is the shared pass's attention
+        output (the input of ``proj``) through the stream's ``proj`` and
+        what follows it (the family's :attr:`~mmpoly.models.archs.
+        ArchDescription.attention_from_projection`; with attention
+        dropout, the streams share the shared pass's dropped attention
+        weights). Default: False."""
+        return False
+
+    def _shares_attention(self, info: BlockInfo) -> bool:
+        return (self.streams_share_attention()
+                and self.arch.attention_from_projection is not None
+                and 'attn' in info.sublayers and 'proj' in info.linears)
+
+    def _last_block_attention(self, info: BlockInfo, *args, **kwargs):
+        """A last block's attention sub-layer: its own forward in the
+        shared pass; in a stream, the shared attention output projected by
+        the stream's ``proj``."""
+        module = info.sublayers['attn'].module
+        if self._stream is None:
+            return type(module).forward(module, *args, **kwargs)
+        return self.arch.attention_from_projection(
+            module, self._shared[info.stage, 'proj'].input, *args, **kwargs)
 
     def block_hooks(self, info: BlockInfo) -> List:
         """Hooks of ``info``'s block, except on the Linear layers of a

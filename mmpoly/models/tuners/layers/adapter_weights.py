@@ -5,9 +5,13 @@ from typing import Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 
-#: A weight as a full ``(out, in)`` matrix or as factors ``(L, R)`` with
-#: ``W = L @ R``, ``L: (out, k)``, ``R: (k, in)``.
-Weight = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
+from .kronecker import KroneckerFactors
+
+#: A weight as a full ``(out, in)`` matrix, as factors ``(L, R)`` with
+#: ``W = L @ R``, ``L: (out, k)``, ``R: (k, in)``, or as a sum of Kronecker
+#: products of kernels and low-rank templates (:class:`.KroneckerFactors`).
+Weight = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor],
+               KroneckerFactors]
 
 ACTIVATIONS = dict(silu=F.silu, gelu=F.gelu, relu=F.relu)
 
@@ -18,8 +22,11 @@ def linear(x: torch.Tensor,
     """``x @ W^T + b`` for a full or factored weight.
 
     A factored weight is applied as ``(x @ R^T) @ L^T``, never materialised
-    (``k (in + out)`` instead of ``in * out`` multiply-adds per token).
+    (``k (in + out)`` instead of ``in * out`` multiply-adds per token); a
+    Kronecker-factored one by :meth:`.KroneckerFactors.linear`.
     """
+    if isinstance(weight, KroneckerFactors):
+        return weight.linear(x, bias)
     if isinstance(weight, tuple):
         left, right = weight
         return F.linear(F.linear(x, right), left, bias)

@@ -6,7 +6,8 @@ import torch.nn as nn
 from ....registry import TUNERS
 
 from ..base import BaseTuner, check_choice, check_reduction
-from ..layers import ACTIVATIONS, BottleneckAdapter, adapter_delta
+from ..layers import (ACTIVATIONS, AdapterWeights, BottleneckAdapter,
+                      adapter_delta_per_task)
 from ...archs import ArchDescription
 from ..sites import add_adapter_branches, check_placement
 
@@ -94,10 +95,16 @@ class AdapterTuner(BaseTuner):
 
     def _branch(self, stage: int, index: int, pos: str,
                 x: torch.Tensor) -> torch.Tensor:
-        key = self.current_key
+        # the pass's task, or each task of a task-batched pass (stacked)
+        return adapter_delta_per_task(x, [
+            self._adapter_weights(key, stage, index, pos)
+            for key in self.pass_keys
+        ], self.activation)
+
+    def _adapter_weights(self, key: str, stage: int, index: int,
+                         pos: str) -> AdapterWeights:
         adapter = self.adapters[key][stage][index][pos]
-        rule = self.rules[key] if key in self.rules else None
-        return adapter_delta(x, adapter.weights(rule), self.activation)
+        return adapter.weights(self.rules[key] if key in self.rules else None)
 
     def init_weights(self) -> None:
         super().init_weights()

@@ -174,6 +174,11 @@ class DiTASK(TaskStreamTuner):
         frozen = frozen_linear(linear, x)
         return frozen, frozen
 
+    def streams_share_attention(self) -> bool:
+        """A stream's ``qkv`` is the shared pass's unless it is a task
+        target, so is its attention: streams start at ``proj``."""
+        return 'qkv' not in self.task_targets
+
     def stream_linear(self, task: str, info: BlockInfo, name: str,
                       linear: nn.Linear, x: torch.Tensor,
                       shared: SharedLinear) -> torch.Tensor:

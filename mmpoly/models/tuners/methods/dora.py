@@ -107,7 +107,7 @@ class DoRATuner(BaseTuner):
                     handles += replace_linear_output(
                         linear,
                         partial(self._adapted, info.stage, info.index, name,
-                                linear))
+                                linear), self.per_task)
         return handles
 
     def _adapted(self, stage: int, index: int, name: str, linear: nn.Linear,

@@ -1,14 +1,13 @@
 """DoRA in MTLoRA's layout: every low-rank branch of MTLoRA becomes a
 weight-decomposed (DoRA) branch."""
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
 
 from ....registry import TUNERS
 from ...archs import ArchDescription, BlockInfo
-from ..base import (MTLORA_UNFREEZE, SHARED_TARGETS, TASK_TARGETS,
-                    SharedLinear, TaskStreamTuner)
+from ..base import SharedLinear, TaskStreamTuner
 from ..layers import DoRABranch
 from ..sites import frozen_linear, replace_linear_output
 from .mtlora import MTLoRA
@@ -61,43 +60,19 @@ class DoRAMTLoRA(MTLoRA):
     outputs are equal up to rounding without dropout (always in eval mode).
 
     Args:
-        shared_rank: Rank of the shared DoRA.
-        task_rank: Rank of the task DoRA.
-        scale: ``s`` of every branch (4 in MTLoRA).
-        dropout: Dropout on the branch inputs.
-        shared_targets, task_targets: Linear roles adapted by each kind.
-        unfreeze: Substrings of backbone parameter names to train as well.
         stream_mode: Only ``'matrix'`` (MTLoRA's ``'rerun'`` has no DoRA
             counterpart).
-        merge_rank: Rank of a shared DoRA on every patch merging's
-            reduction (MTLoRA+); None for none.
+        **kwargs: :class:`MTLoRA`'s arguments (``shared_rank``,
+            ``task_rank``, ``scale``, ``dropout``, the targets,
+            ``unfreeze``, ``merge_rank``); each branch is a DoRA branch of
+            that rank.
     """
 
-    def __init__(self,
-                 shared_rank: int = 64,
-                 task_rank: int = 4,
-                 scale: float = 4.0,
-                 dropout: float = 0.05,
-                 shared_targets: Sequence[str] = SHARED_TARGETS,
-                 task_targets: Sequence[str] = TASK_TARGETS,
-                 unfreeze: Sequence[str] = MTLORA_UNFREEZE,
-                 stream_mode: str = 'matrix',
-                 merge_rank: Optional[int] = None,
-                 init_cfg: Optional[dict] = None) -> None:
+    def __init__(self, stream_mode: str = 'matrix', **kwargs) -> None:
         if stream_mode != 'matrix':
             raise ValueError(f"DoRAMTLoRA stream_mode must be 'matrix', got "
                              f'{stream_mode!r}')
-        super().__init__(
-            shared_rank=shared_rank,
-            task_rank=task_rank,
-            scale=scale,
-            dropout=dropout,
-            shared_targets=shared_targets,
-            task_targets=task_targets,
-            unfreeze=unfreeze,
-            stream_mode=stream_mode,
-            merge_rank=merge_rank,
-            init_cfg=init_cfg)
+        super().__init__(stream_mode=stream_mode, **kwargs)
         self.merged = False
         # the merged Linears: (stage, block, role, the Linear, its name)
         self._merge_sites: List[Tuple[int, int, str, nn.Linear, str]] = []

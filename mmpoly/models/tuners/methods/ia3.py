@@ -67,10 +67,12 @@ class IA3(BaseTuner):
             where = (info.stage, info.index)
             if 'key' in self.targets or 'value' in self.targets:
                 handles += scale_linear_output(
-                    linears['qkv'], partial(self._qkv_scale, *where))
+                    linears['qkv'], partial(self._qkv_scale, *where),
+                    self.per_task)
             if 'ffn' in self.targets:
                 handles += scale_linear_input(linears['fc2'],
-                                              partial(self._ffn_scale, *where))
+                                              partial(self._ffn_scale, *where),
+                                              self.per_task)
         return handles
 
     def _scales(self, stage: int, index: int) -> IA3Scales:

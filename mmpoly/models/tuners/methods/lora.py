@@ -76,7 +76,8 @@ class LoRATuner(BaseTuner):
                 if name in self.targets:
                     handles += add_linear_branch(
                         linear,
-                        partial(self._branch, info.stage, info.index, name))
+                        partial(self._branch, info.stage, info.index, name),
+                        self.per_task)
         return handles
 
     def _branch(self, stage: int, index: int, name: str,

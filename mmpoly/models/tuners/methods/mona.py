@@ -80,7 +80,8 @@ class Mona(BaseTuner):
 
     def install_hooks(self, backbone: nn.Module,
                       arch: ArchDescription) -> List:
-        return transform_residual_sums(arch, self.positions, self._mona)
+        return transform_residual_sums(arch, self.positions, self._mona,
+                                       self.per_task)
 
     def _mona(self, stage: int, index: int, pos: str, x: torch.Tensor,
               hw: Tuple[int, int]) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """MTLoRA (Agiza et al., CVPR 2024): task-agnostic and task-specific
 low-rank adaptation with per-task features at the end of every stage."""
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -43,7 +43,11 @@ class MTLoRA(TaskStreamTuner):
       term on the stream's own input ``x_t`` (the shared LoRA term is
       absent). ``x_t`` is the shared input at ``proj``, the norm of the
       stream's attention output at ``fc1``, the activation of the stream's
-      ``fc1`` at ``fc2``; the stream's output is its residual sum.
+      ``fc1`` at ``fc2``; the stream's output is its residual sum. The
+      LoRA dropout, as in the reference, is drawn once per Linear of the
+      shared pass: the task terms at ``proj`` read the shared term's
+      dropped-out input, those at ``fc1`` and ``fc2`` the stream's own
+      activations without dropout.
     - ``'rerun'`` (mmpoly before this mode existed): the block is run again
       from its shared input with the frozen weights on the stream's own
       activations and both the shared and the task terms.
@@ -64,6 +68,10 @@ class MTLoRA(TaskStreamTuner):
         merge_rank: Rank of a shared LoRA on every patch merging's
             reduction (MTLoRA+); None for none.
     """
+
+    #: The shared branches' dropped-out inputs of the last blocks' Linear
+    #: layers, which the streams read.
+    pass_state_attrs = TaskStreamTuner.pass_state_attrs + ('_dropped', )
 
     def __init__(self,
                  shared_rank: int = 64,
@@ -97,6 +105,9 @@ class MTLoRA(TaskStreamTuner):
         self.shared = nn.ModuleList()
         self.task = nn.ModuleDict()
         self.merge_lora = nn.ModuleList()
+        # (stage, role) -> the shared branch's dropped-out input of a last
+        # block's Linear in this pass ('matrix' streams read it)
+        self._dropped: Dict[Tuple[int, str], torch.Tensor] = {}
 
     def check_backbone(self, arch: ArchDescription) -> None:
         arch.require_linears(
@@ -157,23 +168,45 @@ class MTLoRA(TaskStreamTuner):
             x: torch.Tensor) -> Tuple[Optional[torch.Tensor], torch.Tensor]:
         frozen = frozen_linear(linear, x)
         shared = self.shared[info.stage][info.index]
-        return frozen, (frozen + shared[name](x) if name in shared else frozen)
+        if name not in shared:
+            return frozen, frozen
+        dropped = shared[name].dropped(x)
+        if self.stream_mode == 'matrix':
+            self._dropped[info.stage, name] = dropped
+        return frozen, frozen + shared[name].low_rank(dropped)
+
+    def streams_share_attention(self) -> bool:
+        """In ``'matrix'`` mode a stream's ``qkv`` is the shared pass's
+        (unless ``qkv`` is a task target), so is its attention: streams
+        start at ``proj``, as the reference computes them."""
+        return self.stream_mode == 'matrix' and \
+            'qkv' not in self.task_targets
 
     def stream_linear(self, task: str, info: BlockInfo, name: str,
                       linear: nn.Linear, x: torch.Tensor,
                       shared: SharedLinear) -> torch.Tensor:
         """In ``'matrix'`` mode a task-adapted Linear is the frozen output
-        of the shared input plus the task's term on the stream's input;
-        any other Linear (``qkv``) gives the shared pass's output. In
-        ``'rerun'`` mode every Linear runs on the stream's input with the
-        shared and the task's terms."""
+        of the shared input plus the task's term on the stream's input
+        (the shared branch's dropped-out input where the stream's input is
+        the shared one, ``proj``; without dropout otherwise); any other
+        Linear (``qkv``) gives the shared pass's output. In ``'rerun'``
+        mode every Linear runs on the stream's input with the shared and
+        the task's terms."""
         task_terms = self.task[task][info.stage]
         if self.stream_mode == 'rerun':
             out = self.shared_linear(info, name, linear, x)[1]
             return out + task_terms[name](x) if name in task_terms else out
-        if name in task_terms:
-            return shared.frozen + task_terms[name](x)
-        return shared.output
+        if name not in task_terms:
+            return shared.output
+        term = task_terms[name]
+        if x is shared.input:
+            dropped = self._dropped.get((info.stage, name))
+            x = term.dropped(x) if dropped is None else dropped
+        return shared.frozen + term.low_rank(x)
+
+    def finish_pass(self, task: Optional[str]) -> None:
+        super().finish_pass(task)
+        self._dropped.clear()
 
     def init_weights(self) -> None:
         super().init_weights()

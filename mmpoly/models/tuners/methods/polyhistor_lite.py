@@ -7,8 +7,9 @@ import torch.nn as nn
 from ....registry import TUNERS
 
 from ..base import HyperAdapterTuner, SiteKey, check_reduction
-from ..layers import (AdapterGenerators, AdapterWeights, TaskProjector,
-                      kron_sum, kron_sum_vector)
+from ..layers import (AdapterGenerators, AdapterWeights, KroneckerFactors,
+                      TaskProjector, kron_sum_vector)
+from ..layers.adapter_weights import Weight
 from ...archs import ArchDescription
 
 
@@ -48,7 +49,12 @@ class PolyhistorLite(HyperAdapterTuner, AdapterGenerators):
     kernels ``T_i`` at width ``C_1`` (``(C_1/ρ) x C_1`` down,
     ``C_1 x (C_1/ρ)`` up, plus biases and optional LayerNorm parameters),
     row ``i`` of a block's ``Λ`` giving ``T_i``. A block of a stage with
-    ``s = C_s / C_1`` assembles ``W = sum_i K_i ⊗ T_i`` (``(C_s/ρ) x C_s``).
+    ``s = C_s / C_1`` has ``W = sum_i K_i ⊗ T_i`` (``(C_s/ρ) x C_s``), which
+    is applied to tokens through its factors (``T_i = L_i R_i``, see
+    :class:`~..layers.KroneckerFactors`) without being assembled, unless
+    the assembled matrix costs fewer multiply-adds per token (``k`` above
+    about ``C_1 d / (C_1 + d)``, ``d = C_1 / ρ``); the first stage's
+    templates likewise stay ``L R``.
     Widths come from the backbone (Swin-B's 128 base width works); every
     stage width must be an integer multiple of the first.
 
@@ -106,17 +112,20 @@ class PolyhistorLite(HyperAdapterTuner, AdapterGenerators):
         ],
                          dim=-1)
         code = self.projector(cond)  # (D, n, s, P)
-        (down_l, down_r), (up_l, up_r), b_down, b_up, gamma, beta = \
-            self.generate_tensors(code)
-        t_down, t_up = down_l @ down_r, up_l @ up_r  # (D, n, s, ., .)
+        down, up, b_down, b_up, gamma, beta = self.generate_tensors(code)
         if s == 1:
-            t_down, t_up, b_down, b_up = (
-                x[:, :, 0] for x in (t_down, t_up, b_down, b_up))
+            down, up = _template(*down), _template(*up)
+            b_down, b_up = b_down[:, :, 0], b_up[:, :, 0]
             if gamma is not None:
                 gamma, beta = gamma[:, :, 0], beta[:, :, 0]
         else:
             k = ks.weight_kernels  # (D, n, s, s, s)
-            t_down, t_up = kron_sum(k, t_down), kron_sum(k, t_up)
+            if not torch.is_grad_enabled():
+                # a view of a parameter keeps requires_grad even under
+                # no_grad: cached weights (traced, e.g. by the FLOP
+                # counter) must not hold one
+                k = k.detach()
+            down, up = _scaled(k, *down), _scaled(k, *up)
             b_down = kron_sum_vector(ks.bias_kernels, b_down)
             b_up = kron_sum_vector(ks.bias_kernels, b_up)
             if gamma is not None:
@@ -126,10 +135,39 @@ class PolyhistorLite(HyperAdapterTuner, AdapterGenerators):
         for j in range(depth):
             for i, pos in enumerate(self.positions):
                 out[stage, j, pos] = AdapterWeights(
-                    down=t_down[j, i],
+                    down=_site(down, j, i),
                     down_bias=b_down[j, i],
-                    up=t_up[j, i],
+                    up=_site(up, j, i),
                     up_bias=b_up[j, i],
                     norm_weight=None if gamma is None else gamma[j, i],
                     norm_bias=None if beta is None else beta[j, i])
         return out
+
+
+def _template(left: torch.Tensor, right: torch.Tensor) -> Weight:
+    """The first stage's ``(D, n)`` templates ``L R`` (from the factors
+    ``(D, n, 1, rows, k)``, ``(D, n, 1, k, cols)``): kept as factors
+    where applying them costs fewer multiply-adds per token than the full
+    matrix (``k (rows + cols) <= rows cols``), else multiplied out."""
+    left, right = left[:, :, 0], right[:, :, 0]
+    rows, k = left.shape[-2:]
+    if k * (rows + right.shape[-1]) <= rows * right.shape[-1]:
+        return left, right
+    return left @ right
+
+
+def _scaled(kernels: torch.Tensor, left: torch.Tensor,
+            right: torch.Tensor) -> Weight:
+    """The ``(D, n)`` Kronecker sums ``sum_i K_i ⊗ L_i R_i`` of a scaled
+    stage, in the form that is cheaper to apply to a token: kept as
+    :class:`KroneckerFactors` or assembled (``(D, n, rows, cols)``)."""
+    factors = KroneckerFactors(kernels, left, right)
+    factored, dense = factors.macs_per_token()
+    return factors if factored <= dense else factors.dense()
+
+
+def _site(weight: Weight, block: int, position: int) -> Weight:
+    """One site's matrix from a stage's ``(D, n)`` matrices."""
+    if isinstance(weight, tuple):
+        return weight[0][block, position], weight[1][block, position]
+    return weight[block, position]

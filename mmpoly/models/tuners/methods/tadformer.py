@@ -72,6 +72,12 @@ class TADFormer(TaskStreamTuner):
         unfreeze: Substrings of backbone parameter names to train as well.
     """
 
+    #: The prompts carried from block to block and what a stage's last
+    #: block hands to its streams: a block recomputed by activation
+    #: checkpointing reads (and moves) them as in its pass.
+    pass_state_attrs = TaskStreamTuner.pass_state_attrs + (
+        '_prompts', '_grids', '_attended', '_proj_input', '_skips')
+
     def __init__(self,
                  rank: int = 64,
                  scale: float = 4.0,
@@ -109,11 +115,6 @@ class TADFormer(TaskStreamTuner):
         if arch.token_grid is None:
             arch.refuse(self.name, "the grid of its blocks' tokens",
                         'mmpoly does not read it for this family')
-        if any(getattr(info.block, 'with_cp', False) for info in arch.blocks):
-            arch.refuse(
-                self.name, 'blocks without gradient checkpointing',
-                'its blocks have with_cp=True: re-running a block in the '
-                'backward pass would move the carried prompts again')
 
     def build_modules(self, backbone: nn.Module,
                       arch: ArchDescription) -> None:

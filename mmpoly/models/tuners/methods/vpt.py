@@ -67,8 +67,8 @@ class VPT(BaseTuner):
                       arch: ArchDescription) -> List:
         return [
             add_prompt_tokens(arch, info,
-                              partial(self._prompts, info.stage, info.index))
-            for info in self._targets(arch)
+                              partial(self._prompts, info.stage, info.index),
+                              self.per_task) for info in self._targets(arch)
         ]
 
     def _prompts(self, stage: int, index: int) -> torch.Tensor:

@@ -6,6 +6,7 @@ import torch
 import torch.nn as nn
 
 from ...archs import ArchDescription, BlockInfo
+from .task_rows import PerTask, whole_batch
 
 
 class ForwardOverride:
@@ -25,19 +26,25 @@ class ForwardOverride:
         self.module.__dict__.pop('forward', None)
 
 
-def add_prompt_tokens(arch: ArchDescription, info: BlockInfo,
-                      prompts: Callable[[], torch.Tensor]) -> ForwardOverride:
+def add_prompt_tokens(arch: ArchDescription,
+                      info: BlockInfo,
+                      prompts: Callable[[], torch.Tensor],
+                      per_task: PerTask = whole_batch) -> ForwardOverride:
     """Let every query of the block's attention attend to ``prompts()``
     (``(P, C)``, residual-stream tokens: they go through the attention
-    sub-layer's norm first, like the block's own tokens)."""
+    sub-layer's norm first, like the block's own tokens). In a task-batched
+    pass ``per_task`` gives each task's rows of the attention's input (its
+    first argument) that task's prompts."""
     norm = info.sublayers['attn'].norm
     attention = arch.prompt_attention
     module = info.attention
 
-    def forward(*args, **kwargs):
+    def forward(x, *args, **kwargs):
         # the norm's own forward: its hooks (a parallel adapter's residual
         # slot) belong to the block's tokens, not to the prompts
-        return attention(module, norm.forward(prompts()), *args, **kwargs)
+        return per_task(
+            lambda rows: attention(module, norm.forward(prompts()), rows, *
+                                   args, **kwargs), x)
 
     return ForwardOverride(module, forward)
 

@@ -2,7 +2,9 @@
 
 The layers come from :attr:`~mmpoly.models.archs.BlockInfo.linears` (roles
 ``qkv``, ``proj``, ``fc1``, ``fc2`` or the family's own); forward hooks
-only. Each function returns handles with ``remove()``.
+only. Each function returns handles with ``remove()``. ``per_task`` (the
+tuner's :meth:`~mmpoly.models.tuners.base.BaseTuner.per_task`) applies a
+task's term to that task's rows in a task-batched pass (:mod:`.task_rows`).
 """
 from typing import Callable, List
 
@@ -11,47 +13,53 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .forward_sites import ForwardOverride
+from .task_rows import PerTask, whole_batch
 
 Branch = Callable[[torch.Tensor], torch.Tensor]
 
 
-def add_linear_branch(linear: nn.Module, branch: Branch) -> List:
+def add_linear_branch(linear: nn.Module,
+                      branch: Branch,
+                      per_task: PerTask = whole_batch) -> List:
     """``linear(x) + branch(x)`` (e.g. a LoRA term)."""
 
     def add(module, args, output):
-        return output + branch(args[0])
+        return output + per_task(branch, args[0])
 
     return [linear.register_forward_hook(add)]
 
 
 def scale_linear_output(linear: nn.Module,
-                        scale: Callable[[], torch.Tensor]) -> List:
+                        scale: Callable[[], torch.Tensor],
+                        per_task: PerTask = whole_batch) -> List:
     """``linear(x) * scale()`` (a vector over the output channels)."""
 
     def multiply(module, args, output):
-        return output * scale()
+        return per_task(lambda out: out * scale(), output)
 
     return [linear.register_forward_hook(multiply)]
 
 
 def scale_linear_input(linear: nn.Module,
-                       scale: Callable[[], torch.Tensor]) -> List:
+                       scale: Callable[[], torch.Tensor],
+                       per_task: PerTask = whole_batch) -> List:
     """``linear(x * scale())`` (a vector over the input channels)."""
 
     def multiply(module, args):
-        return (args[0] * scale(), ) + tuple(args[1:])
+        return (per_task(lambda x: x * scale(), args[0]), ) + tuple(args[1:])
 
     return [linear.register_forward_pre_hook(multiply)]
 
 
-def replace_linear_output(
-        linear: nn.Module, output: Callable[[torch.Tensor, torch.Tensor],
-                                            torch.Tensor]) -> List:
+def replace_linear_output(linear: nn.Module,
+                          output: Callable[[torch.Tensor, torch.Tensor],
+                                           torch.Tensor],
+                          per_task: PerTask = whole_batch) -> List:
     """``output(x, linear(x))`` in place of ``linear(x)`` (e.g. a frozen
     output computed elsewhere plus a term of ``x``)."""
 
     def replace(module, args, out):
-        return output(args[0], out)
+        return per_task(output, args[0], out)
 
     return [linear.register_forward_hook(replace)]
 

@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 
 from ...archs import ArchDescription, SubLayer
+from .task_rows import PerTask, whole_batch
 
 Branch = Callable[[torch.Tensor], torch.Tensor]
 #: ``fn(tokens, hw)``: ``(N, H*W, C)`` tokens on the grid ``hw = (H, W)``
@@ -220,14 +221,23 @@ def _on_tokens(fn: GridFn, sublayer: SubLayer,
     return on_maps
 
 
-def transform_residual_sums(arch: ArchDescription, positions: Sequence[str],
-                            fn: Callable[..., torch.Tensor]) -> List:
+def _task_rows(per_task: PerTask, fn: GridFn, x: torch.Tensor,
+               hw: Tuple[int, int]) -> torch.Tensor:
+    """``fn(x, hw)``, each task's rows of ``x`` through ``per_task``."""
+    return per_task(lambda rows: fn(rows, hw), x)
+
+
+def transform_residual_sums(arch: ArchDescription,
+                            positions: Sequence[str],
+                            fn: Callable[..., torch.Tensor],
+                            per_task: PerTask = whole_batch) -> List:
     """:func:`transform_residual_sum` at every ``position`` of every block
     of ``arch``: the stream after sub-layer ``p`` of block ``j`` of stage
     ``s`` becomes ``fn(s, j, p, tokens, hw)``, ``tokens`` the stream as
     ``(N, H*W, C)`` on the grid ``hw = (H, W)``, whatever the family's
-    layout. Channels-last streams need :attr:`ArchDescription.token_grid`
-    (check it when the method is attached).
+    layout (each task's rows through ``per_task`` in a task-batched pass).
+    Channels-last streams need :attr:`ArchDescription.token_grid` (check it
+    when the method is attached).
     """
     handles = []
     for info in arch.blocks:
@@ -244,5 +254,7 @@ def transform_residual_sums(arch: ArchDescription, positions: Sequence[str],
             handles += transform_residual_sum(
                 sublayer,
                 _on_tokens(
-                    partial(fn, info.stage, info.index, pos), sublayer, grid))
+                    partial(_task_rows, per_task,
+                            partial(fn, info.stage, info.index, pos)),
+                    sublayer, grid))
     return handles
