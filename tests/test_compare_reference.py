@@ -82,3 +82,18 @@ def test_ratios_of_interleaved_runs():
         'best runs': 2.0 / 3.0,
         'per round': 0.5,
     }
+
+
+def test_interleaved_times_alternate_the_steps():
+    order, reported = [], []
+    steps = dict(
+        ours=lambda: order.append('ours'),
+        theirs=lambda: order.append('theirs'))
+    times = rc.interleaved_times(steps, 2, lambda: None,
+                                 lambda i, now: reported.append((i, *now)))
+    assert order == ['ours', 'theirs'] * 3  # an untimed round, two timed
+    assert reported == [(0, 'ours', 'theirs'), (1, 'ours', 'theirs')]
+    assert set(times) == set(rc.CLOCKS)
+    assert all(
+        len(values) == 2 for by_step in times.values()
+        for values in by_step.values())

@@ -16,6 +16,7 @@ from ..run_mode import RunMode
 from ..tuners import BaseTuner
 from .block_checkpoint import blocks_with_cp, checkpoint_blocks
 from .feature_channels import feature_channels
+from .one_pass_drop_path import use_one_pass_drop_path
 from .task_conditioned import Features, TaskConditionedBackbone
 from .trainable_state_dict import TrainableOnlyStateDict
 
@@ -120,6 +121,8 @@ class PEFTBackbone(TaskConditionedBackbone):
         # draw them again (backbones whose init_weights does not call
         # BaseModule's, like MMSeg's MiT without init_cfg, do not mark it)
         self.backbone._is_init = True
+        # MMCV's stochastic depth, the same numbers in one pass
+        self._drop_path_overrides = use_one_pass_drop_path(self.backbone)
         self.out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
         self.arch: Optional[ArchDescription] = None
         try:
