@@ -19,10 +19,8 @@ element per tensor) to keep the test fast.
 """
 import copy
 import glob
-import logging
 import os
 import os.path as osp
-from contextlib import contextmanager
 from functools import lru_cache
 from typing import Dict, List, Optional, Tuple
 
@@ -31,7 +29,6 @@ import pytest
 import torch
 import yaml
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 from mmengine.model.weight_init import initialize
 from mmengine.registry import DefaultScope
 from mmpoly_test_utils import fake_batch
@@ -39,6 +36,7 @@ from mmseg.registry import MODELS
 
 from mmpoly.models.backbones.pretrained_init import REPORT_ATTR
 from mmpoly.utils import build_model_offline, find_config
+from mmpoly.utils.model_building import quiet_init_log
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = osp.join(REPO, 'configs')
@@ -377,18 +375,6 @@ def classifier_state(url: str, real_values: bool) -> Dict[str, torch.Tensor]:
     return state
 
 
-@contextmanager
-def quiet_log():
-    """MMEngine's per-parameter initialisation log silenced."""
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 @pytest.mark.parametrize(
     'backbone', [b for _, b in pretrained_backbones()],
     ids=[n for n, _ in pretrained_backbones()])
@@ -406,7 +392,7 @@ def test_backbone_loads_every_tensor_of_its_checkpoint(tmp_path, backbone):
         # the initialiser that the backbone's init_weights applies after its
         # children's own initialisation (which takes seconds at these sizes
         # and is exercised by test_peft_backbone_builds_from_its_checkpoint)
-        with quiet_log():
+        with quiet_init_log():
             initialize(model, init_cfg)
     finally:
         os.remove(path)
@@ -451,7 +437,7 @@ def test_peft_backbone_builds_from_its_checkpoint(tmp_path, family):
     peft['backbone']['init_cfg']['checkpoint'] = str(path)
     peft['tasks'] = tuple(cfg.tasks)
     try:
-        with quiet_log():
+        with quiet_init_log():
             model = MODELS.build(peft)
     finally:
         os.remove(path)

@@ -1,5 +1,4 @@
 """Running a trained multi-task model on images, after MMSeg's inferencer."""
-import logging
 import os.path as osp
 from collections import Counter
 from typing import Dict, List, Optional, Sequence, Union
@@ -24,6 +23,7 @@ from ..models.backbones.load_report import backbone_load_line
 from ..models.backbones.pretrained_layouts import refuse_pretrained_file
 from ..tasks.label_io import as_stored
 from ..utils.config_loading import load_config
+from ..utils.model_building import quiet_init_log
 
 InputType = Union[str, np.ndarray]
 
@@ -89,20 +89,15 @@ class MultiTaskInferencer(BaseInferencer):
         if seed is not None:  # the frozen backbone the Runner builds
             set_random_seed(seed, cfg.randomness.get('deterministic', False),
                             cfg.randomness.get('diff_rank_seed', False))
-        logger = MMLogger.get_current_instance()
-        level = logger.level
-        logger.setLevel(logging.WARNING)  # not every weight's init log
-        try:
+        with quiet_init_log():  # not every weight's init log
             super().__init__(
                 model=cfg,
                 weights=weights,
                 device=device,
                 scope='mmseg',
                 show_progress=False)
-        finally:
-            logger.setLevel(level)
         if self._load_line:  # logged once the level is back
-            logger.info(self._load_line)
+            MMLogger.get_current_instance().info(self._load_line)
         #: The autocast dtype, or None (float32).
         self.amp_dtype = autocast_dtype(
             next(self.model.parameters()).device,

@@ -5,7 +5,7 @@ from typing import Callable, Union
 
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS  # built from the root registry
-from mmengine.runner import Runner
+from mmengine.runner import BaseLoop, Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
@@ -13,6 +13,7 @@ from ..models.backbones.load_report import backbone_load_line
 from ..models.backbones.pretrained_layouts import refuse_pretrained_file
 from .checkpoint_fit import check_checkpoint_fits, checkpoint_state_dict
 from .config_tasks import apply_config_tasks
+from .dataloader_workers import release_workers
 from .file_backends import install_file_backends
 from .hooks import PendingValidationHook
 from .resume_checkpoint import find_resume_checkpoint
@@ -61,6 +62,11 @@ class MultiTaskRunner(Runner):
       (:func:`~mmpoly.engine.resume_checkpoint.find_resume_checkpoint`: a
       damaged ``last_checkpoint`` falls back to the newest complete
       ``iter_N.pth``).
+    - :meth:`train`, :meth:`val` and :meth:`test` stop the built loops'
+      persistent dataloader workers when they return
+      (:func:`~mmpoly.engine.dataloader_workers.release_workers`), so that
+      a script building several runners does not stall on each dropped
+      one.
 
     mmpoly's configs select it with ``runner_type = 'MultiTaskRunner'``, so
     ``RUNNERS.build(cfg)`` (as in MMSegmentation's tools) uses it.
@@ -87,6 +93,34 @@ class MultiTaskRunner(Runner):
         runner = super().from_cfg(cfg)
         runner.checkpoint_strict = bool(strict)
         return runner
+
+    def train(self):
+        """MMEngine's training, then its loaders' workers stopped."""
+        try:
+            return super().train()
+        finally:
+            self.release_dataloader_workers()
+
+    def val(self) -> dict:
+        """MMEngine's validation, then its loader's workers stopped."""
+        try:
+            return super().val()
+        finally:
+            self.release_dataloader_workers()
+
+    def test(self) -> dict:
+        """MMEngine's test, then its loader's workers stopped."""
+        try:
+            return super().test()
+        finally:
+            self.release_dataloader_workers()
+
+    def release_dataloader_workers(self) -> None:
+        """Stop the persistent workers of every built loop's dataloader
+        (a later run starts new ones)."""
+        for loop in (self._train_loop, self._val_loop, self._test_loop):
+            if isinstance(loop, BaseLoop):
+                release_workers(loop.dataloader)
 
     def load_checkpoint(self,
                         filename: str,

@@ -12,13 +12,11 @@ checkpointing (``with_cp`` of the wrapped backbone).
 """
 import contextlib
 import inspect
-import logging
 import time
 from statistics import median
 from typing import Dict, List, NamedTuple, Optional
 
 import torch
-from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS, init_default_scope
 from mmengine.structures import PixelData
@@ -28,7 +26,7 @@ from ..models.run_mode import RunMode
 from ..registry import TUNERS
 from ..structures import MultiTaskDataSample
 from .config_loading import load_config
-from .model_building import count_parameters
+from .model_building import count_parameters, quiet_init_log
 from .offline import strip_pretrained
 
 #: Variants of a PEFTBackbone config: the method itself, and the tuner
@@ -153,7 +151,7 @@ def check_precision(device: str, precision: str) -> None:
                          'native bfloat16 (use fp16)')
     x = torch.ones(8, 8, device=device, requires_grad=True)
     try:
-        with autocast(device, precision), _quiet_logs():
+        with autocast(device, precision), quiet_init_log():
             y = x @ x
             build_optim_wrapper([x], precision)
     except Exception as e:  # noqa: B902 - refused in one line
@@ -168,18 +166,6 @@ def _cuda_bf16_native(device: str) -> bool:
     """Whether the CUDA device computes in bfloat16 natively (compute
     capability 8.0 or above: not emulated)."""
     return torch.cuda.get_device_capability(torch.device(device))[0] >= 8
-
-
-@contextlib.contextmanager
-def _quiet_logs():
-    """MMEngine's current logger at WARNING (a probe logs nothing)."""
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _config_run_mode(tuner: Optional[dict], config: str) -> RunMode:

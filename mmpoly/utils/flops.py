@@ -1,5 +1,5 @@
 """Counting the FLOPs of a multi-task model's inference, per part."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -37,7 +37,10 @@ def count_flops(model: nn.Module,
 
     Returns:
         ``total``, ``backbone`` (all its passes), ``heads`` (task -> FLOPs)
-        and ``tasks``; ``passes`` is the number of backbone passes.
+        and ``tasks``; ``passes`` is the number of backbone passes;
+        ``operators`` (operator -> FLOPs, the whole model) and ``stages``
+        (the FLOPs of each stage's blocks, all passes, a method's modules
+        in them included; empty for a backbone mmpoly does not describe).
     """
     tasks = model._check_subset(tasks)
     model.eval()
@@ -50,6 +53,7 @@ def count_flops(model: nn.Module,
         analyzer.uncalled_modules_warnings(False)
         by_module = analyzer.by_module()
         total = analyzer.total()
+        operators = dict(analyzer.by_operator())
     backbone = model.backbone
     mode = getattr(backbone, 'run_mode', None)
     shared = mode is None or not mode.passes_per_task
@@ -59,4 +63,19 @@ def count_flops(model: nn.Module,
         heads={t: by_module.get(f'model.decode_heads.{t}', 0)
                for t in tasks},
         tasks=tasks,
-        passes=1 if shared else len(tasks))
+        passes=1 if shared else len(tasks),
+        operators=operators,
+        stages=_stage_flops(runner, by_module))
+
+
+def _stage_flops(runner: nn.Module, by_module: Dict[str, int]) -> List[int]:
+    """The FLOPs of the blocks of each stage of a described backbone (what
+    a method adds inside a block, hooks included, is counted in it)."""
+    arch = getattr(runner.model.backbone, 'arch', None)
+    if arch is None:
+        return []
+    names = {id(m): n for n, m in runner.named_modules()}
+    return [
+        sum(by_module.get(names[id(b.block)], 0) for b in blocks)
+        for blocks in arch.stages
+    ]

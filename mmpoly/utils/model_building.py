@@ -1,6 +1,7 @@
 """Building a config's model offline and counting its parameters."""
+import contextlib
 import logging
-from typing import Tuple
+from typing import Iterator, Tuple
 
 import torch.nn as nn
 from mmengine.logging import MMLogger
@@ -9,6 +10,22 @@ from mmseg.registry import MODELS
 
 from .config_loading import load_config
 from .offline import strip_pretrained
+
+
+@contextlib.contextmanager
+def quiet_init_log() -> Iterator[None]:
+    """MMEngine's current logger at WARNING inside the block.
+
+    Building a model logs every parameter's initialisation at INFO level;
+    tools that build models print their own results instead.
+    """
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def build_model_offline(config: str, quiet: bool = True) -> nn.Module:
@@ -24,14 +41,10 @@ def build_model_offline(config: str, quiet: bool = True) -> nn.Module:
     cfg = load_config(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = strip_pretrained(cfg.model.to_dict())
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    if quiet:
-        logger.setLevel(logging.WARNING)
-    try:
+    if not quiet:
         return MODELS.build(model_cfg)
-    finally:
-        logger.setLevel(level)
+    with quiet_init_log():
+        return MODELS.build(model_cfg)
 
 
 def count_parameters(model: nn.Module) -> Tuple[int, int]:

@@ -9,6 +9,7 @@ import glob
 import os
 import os.path as osp
 import re
+import signal
 import subprocess
 import sys
 import zipfile
@@ -45,6 +46,13 @@ RUN = {
 EXIT = {'TERM': -15, 'KILL': -9, 'INT': 130}
 
 
+def _default_sigint() -> None:
+    """Ctrl-C as at a terminal: a shell that starts the test suite in the
+    background (``pytest &``) makes its children ignore SIGINT, and Python
+    then keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(config, data_root, work, fault=None, *extra):
     """Start ``tools/train.py`` (one thread), with ``fault`` (see
     :mod:`fault_hooks`)."""
@@ -61,7 +69,8 @@ def _start(config, data_root, work, fault=None, *extra):
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True)
+        text=True,
+        preexec_fn=_default_sigint)
 
 
 def _finish(proc):

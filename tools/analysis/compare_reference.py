@@ -67,6 +67,7 @@ def main():
 
     import mmpoly  # noqa: F401
     from mmpoly.utils.config_loading import load_config
+    from mmpoly.utils.model_building import quiet_init_log
     from mmpoly.utils.offline import strip_pretrained
 
     if args.threads is not None:
@@ -83,7 +84,8 @@ def main():
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     backbone_cfg = strip_pretrained(cfg.model.backbone.to_dict())
     backbone_cfg['tasks'] = tasks
-    ours = MODELS.build(backbone_cfg).to(args.device).train()
+    with quiet_init_log():
+        ours = MODELS.build(backbone_cfg).to(args.device).train()
     x = torch.randn(args.batch, 3, args.size, args.size, device=args.device)
 
     def step(model, run):
