@@ -8,5 +8,7 @@ setup:
 demo: setup
 	$(PY) tools/demo.py
 
+# one pytest worker per core (at most 4; each gets its share of the threads,
+# tests/conftest.py); `pytest tests` alone runs them one after another
 test: setup
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n auto --maxprocesses 4 tests

@@ -1,4 +1,5 @@
 """Shared fixtures: registries and a small generated data set."""
+import os
 import os.path as osp
 
 import pytest
@@ -11,7 +12,15 @@ import mmpoly  # noqa: F401  (registers everything)
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TASKS = ('semseg', 'human_parts', 'sal', 'normals')
 
-torch.set_num_threads(2)
+
+def _threads_per_process() -> int:
+    """Two threads, or the cores shared out among pytest-xdist's workers
+    when the suite runs in several processes (``-n N``)."""
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    return max(1, min(2, (os.cpu_count() or 1) // workers))
+
+
+torch.set_num_threads(_threads_per_process())
 
 
 @pytest.fixture(autouse=True)

@@ -109,6 +109,15 @@ TWO_ITERATIONS = {
 }
 
 
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on now
+    (tests running side by side must not share a fixed rendezvous port)."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
 def toy_data(tmp_path_factory, name: str, **kwargs) -> str:
     """A generated toy PASCAL-Context MT data set in a fresh folder
     (``generate_toy_pascal_mt`` arguments; 8 train, 4 val 64 px images by
@@ -139,11 +148,16 @@ def toy_options(root: str, batch_size: int = 2, **extra) -> list:
 
 
 def run_tool(args, env=None, check=True):
-    """Run a command in the repository with mmpoly importable; on failure
-    (``check``) raise with the end of its output."""
+    """Run a command in the repository with mmpoly importable and, unless
+    ``env`` or the environment says otherwise, this process's number of
+    threads; on failure (``check``) raise with the end of its output."""
     import os
     import subprocess
     env = dict(os.environ, **(env or {}))
+    # as many threads as this process: a tool's float32 reductions then run
+    # in the order of an in-process computation they are compared with, and
+    # tests running side by side (pytest -n) do not oversubscribe the cores
+    env.setdefault('OMP_NUM_THREADS', str(torch.get_num_threads()))
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     proc = subprocess.run(
         args, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)

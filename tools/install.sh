@@ -43,7 +43,8 @@ want = {'torch': '2.13.0', 'torchvision': '0.28.0', 'mmcv': '2.1.0',
 for name, ver in want.items():
     got = md.version(name).split('+')[0]
     assert got == ver, (name, got, ver)
-for name in ('opencv-python', 'scipy', 'scikit-image', 'ftfy', 'regex', 'pytest', 'mmpoly'):
+for name in ('opencv-python', 'scipy', 'scikit-image', 'ftfy', 'regex', 'pytest',
+             'pytest-xdist', 'mmpoly'):
     md.version(name)
 import mmcv.ops  # noqa: F401  (compiled ops present)
 import mmseg.models, mmpretrain.models  # noqa: F401,E401

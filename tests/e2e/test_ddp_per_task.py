@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from mmpoly_test_utils import free_port
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
@@ -16,7 +17,7 @@ def test_multitask_ddp_per_task_backward_matches_single_process():
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     proc = subprocess.run([
         sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        '--master_port=29531',
+        f'--master_port={free_port()}',
         osp.join(HERE, 'ddp_per_task_worker.py')
     ],
                           cwd=REPO,

@@ -10,7 +10,7 @@ import sys
 import mmcv
 import numpy as np
 import pytest
-from mmpoly_test_utils import run_tool, toy_data, toy_options
+from mmpoly_test_utils import free_port, run_tool, toy_data, toy_options
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 PY = sys.executable
@@ -215,7 +215,7 @@ def test_real_nyud_config_without_data_stops_at_once(tmp_path):
 
 def test_two_process_gloo_train_and_test(tmp_path, data_root):
     work = str(tmp_path / 'dist')
-    env = dict(PYTHON=PY, PORT='29517')
+    env = dict(PYTHON=PY, PORT=str(free_port()))
     run(['bash', 'tools/dist_train.sh', TOY_MTFT, '2', '--work-dir', work] +
         options(
             data_root, **{

@@ -7,7 +7,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from mmengine.dist import get_rank
-from mmpoly_test_utils import task_cfgs
+from mmpoly_test_utils import free_port, task_cfgs
 
 from mmpoly.evaluation.metrics import MultiTaskMetric
 from mmpoly.tasks import build_tasks
@@ -61,7 +61,7 @@ def _worker(rank, world, port, out_path):
 def test_one_and_two_processes_give_identical_metrics(tmp_path):
     single = _evaluate(range(NUM_IMAGES))
     out = str(tmp_path / 'two.pkl')
-    mp.spawn(_worker, args=(2, 29531, out), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), out), nprocs=2, join=True)
     with open(out, 'rb') as f:
         double = pickle.load(f)
     assert single.keys() == double.keys()

@@ -1,4 +1,6 @@
 """Panels drawn from known predictions: sizes, colours, tiles, legends."""
+import os.path as osp
+
 import numpy as np
 import pytest
 import torch
@@ -129,3 +131,26 @@ def test_add_datasample_writes_a_file(vis, tmp_path):
     import mmcv
     back = mmcv.imread(out, channel_order='rgb')
     np.testing.assert_array_equal(back, panel)
+
+
+def test_hook_draws_with_its_runners_visualizer(vis, tmp_path):
+    """The hook asks its runner for the visualizer: a plain MMEngine
+    Visualizer built later in the same process (another runner or tool)
+    must not be the one it draws with."""
+    from unittest import mock
+
+    import mmcv
+    from mmengine.visualization import Visualizer
+
+    from mmpoly.engine.hooks.visualization_hook import \
+        MultiTaskVisualizationHook
+    image = str(tmp_path / 'images' / 'photo.jpg')
+    mmcv.imwrite(np.zeros((H, W, 3), np.uint8), image)
+    sample = _sample()
+    sample.set_metainfo(dict(img_path=image, img_id='photo'))
+    Visualizer.get_instance(f'plain_{np.random.randint(1 << 30)}')  # newest
+    show_dir = str(tmp_path / 'panels')
+    hook = MultiTaskVisualizationHook(draw=True, show_dir=show_dir)
+    runner = mock.Mock(visualizer=vis)
+    hook.after_test_iter(runner, 0, {}, [sample])
+    assert osp.isfile(osp.join(show_dir, 'photo.png'))

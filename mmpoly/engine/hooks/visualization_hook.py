@@ -6,7 +6,6 @@ import mmcv
 from mmengine import fileio
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
-from mmengine.visualization import Visualizer
 from mmseg.registry import HOOKS
 
 
@@ -63,8 +62,8 @@ class MultiTaskVisualizationHook(Hook):
         if not self.draw or batch_idx % self.interval:
             return
         for sample in outputs:
-            self._draw(f'val_{osp.basename(sample.img_path)}', sample,
-                       runner.iter)
+            self._draw(runner, f'val_{osp.basename(sample.img_path)}',
+                       sample, runner.iter)
 
     def after_test_iter(self, runner: Runner, batch_idx: int, data_batch: dict,
                         outputs: Sequence) -> None:
@@ -77,14 +76,18 @@ class MultiTaskVisualizationHook(Hook):
                 osp.basename(sample.img_path))[0]
             out_file = None if self.show_dir is None else osp.join(
                 self.show_dir, f'{name}.png')
-            self._draw(f'test_{name}', sample, batch_idx, out_file)
+            self._draw(runner, f'test_{name}', sample, batch_idx, out_file)
 
     def _draw(self,
+              runner: Runner,
               name: str,
               sample,
               step: int,
               out_file: Optional[str] = None) -> None:
-        Visualizer.get_current_instance().add_datasample(
+        # the runner's own visualizer, not MMEngine's most recently built
+        # instance: that one may belong to another runner or tool in the
+        # same process (a plain Visualizer that draws no tasks)
+        runner.visualizer.add_datasample(
             name,
             self._image(sample),
             data_sample=sample,
