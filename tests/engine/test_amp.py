@@ -2,6 +2,7 @@
 the per-task backward, its state through a checkpoint, the autocast
 context, and the float32 islands."""
 import copy
+import logging
 import os.path as osp
 import sys
 
@@ -101,6 +102,49 @@ def test_autocast_context_dtypes():
         assert lin(torch.randn(1, 4)).dtype == torch.float16
     with autocast_context('cpu', enabled=False):
         assert lin(torch.randn(1, 4)).dtype == torch.float32
+
+
+@pytest.mark.parametrize('flags,expected', [
+    ('fpu sse avx2 fma', False),
+    ('fpu avx2 avx512f avx512_bf16', True),
+    ('fpu avx2 amx_bf16 amx_tile', True),
+])
+def test_cpu_bfloat16_instructions_read_from_cpuinfo(tmp_path, flags,
+                                                     expected):
+    from mmpoly.engine.optim.autocast_context import cpu_has_native_bfloat16
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text('processor\t: 0\nmodel name\t: X\n'
+                       f'flags\t\t: {flags}\n\nprocessor\t: 1\n'
+                       f'flags\t\t: {flags}\n')
+    assert cpu_has_native_bfloat16(str(cpuinfo)) is expected
+    assert cpu_has_native_bfloat16(str(tmp_path / 'absent')) is None
+
+
+def test_emulated_cpu_bfloat16_is_warned_once(monkeypatch):
+    """On a CPU without bfloat16 instructions, asking for CPU bfloat16
+    says once that it will be slower than float32; float16 and CUDA
+    dtypes say nothing."""
+    import importlib
+
+    # the module, not the function of the same name the package exports
+    module = importlib.import_module('mmpoly.engine.optim.autocast_context')
+    logged = []
+    monkeypatch.setattr(module, 'cpu_has_native_bfloat16', lambda: False)
+    monkeypatch.setattr(module, 'print_log',
+                        lambda msg, **kw: logged.append((msg, kw)))
+    module._warn_emulated_cpu_bfloat16.cache_clear()
+    try:
+        autocast_dtype('cuda')
+        autocast_dtype('cpu', 'float16')
+        assert logged == []
+        autocast_dtype('cpu')
+        autocast_dtype('cpu', torch.bfloat16)
+        assert len(logged) == 1
+        msg, kw = logged[0]
+        assert 'no bfloat16 instructions' in msg and 'slower than float32' \
+            in msg and kw['level'] == logging.WARNING
+    finally:
+        module._warn_emulated_cpu_bfloat16.cache_clear()
 
 
 def counted(scaler, calls: dict) -> None:

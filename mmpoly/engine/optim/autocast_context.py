@@ -1,13 +1,58 @@
 """The autocast context of mixed precision on any device (CPU included)."""
+import functools
+import logging
 from typing import Optional, Union
 
 import torch
+from mmengine.logging import print_log
 
 #: The low-precision dtypes autocast may run in, by name.
 AMP_DTYPES = {'float16': torch.float16, 'bfloat16': torch.bfloat16}
 
 DeviceLike = Union[str, torch.device]
 DtypeLike = Optional[Union[str, torch.dtype]]
+
+#: ``/proc/cpuinfo`` flags of the CPU instructions that compute in bfloat16.
+NATIVE_BF16_CPU_FLAGS = ('avx512_bf16', 'amx_bf16')
+
+
+def cpu_has_native_bfloat16(
+        cpuinfo: str = '/proc/cpuinfo') -> Optional[bool]:
+    """Whether this CPU has bfloat16 instructions (AVX-512-BF16 or AMX).
+
+    Without them, bfloat16 autocast on a CPU converts to float32 and back
+    around every product, which is slower than float32 itself.
+
+    Args:
+        cpuinfo: The file listing the CPU's flags.
+
+    Returns:
+        True or False as ``cpuinfo``'s flags say, None where it cannot be
+        read (not Linux).
+    """
+    try:
+        with open(cpuinfo) as f:
+            text = f.read()
+    except OSError:
+        return None
+    flags = set()
+    for line in text.splitlines():
+        if line.startswith('flags'):
+            flags.update(line.partition(':')[2].split())
+    return any(flag in flags for flag in NATIVE_BF16_CPU_FLAGS)
+
+
+@functools.lru_cache(maxsize=None)
+def _warn_emulated_cpu_bfloat16() -> None:
+    """Says once per process that bfloat16 autocast will be slow here."""
+    if cpu_has_native_bfloat16() is False:
+        print_log(
+            'mixed precision on this CPU: it has no bfloat16 instructions '
+            f'(none of {", ".join(NATIVE_BF16_CPU_FLAGS)} in /proc/cpuinfo), '
+            'so bfloat16 autocast is emulated and slower than float32; '
+            'leave --amp off here (README, "Speed and memory")',
+            logger='current',
+            level=logging.WARNING)
 
 
 def autocast_dtype(device: DeviceLike, dtype: DtypeLike = None) -> torch.dtype:
@@ -25,8 +70,19 @@ def autocast_dtype(device: DeviceLike, dtype: DtypeLike = None) -> torch.dtype:
     Raises:
         ValueError: ``dtype`` is not one of :data:`AMP_DTYPES`, or CUDA
             bfloat16 on a card without it.
+
+    Logs a warning, once per process, when it is bfloat16 on a CPU without
+    bfloat16 instructions (:func:`cpu_has_native_bfloat16`).
     """
     device_type = torch.device(device).type
+    dtype = _resolve_dtype(device_type, dtype)
+    if device_type == 'cpu' and dtype == torch.bfloat16:
+        _warn_emulated_cpu_bfloat16()
+    return dtype
+
+
+def _resolve_dtype(device_type: str, dtype: DtypeLike) -> torch.dtype:
+    """:func:`autocast_dtype` without the CPU check."""
     if dtype is None:
         return torch.bfloat16 if device_type == 'cpu' else torch.float16
     if isinstance(dtype, str):
